@@ -1,0 +1,37 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MaskInversion.Core.Inversion;
+
+/// <summary>MaskInversion's objective per mask: soft Dice 1 − (2ΣE·m + 1)/(ΣE + Σm + 1), plus
+/// α·(1 − cos(LET, LET₀)). Returned per mask (M) so callers sum them: a mean would couple masks.</summary>
+public static class DiceLoss
+{
+    /// <summary>Resizes maps (M, S, S) bilinearly to the masks' size (M, H, W) when they differ.</summary>
+    public static Tensor ResizeToMasks(Tensor maps, Tensor masks)
+    {
+        if (maps.shape[1] == masks.shape[1] && maps.shape[2] == masks.shape[2]) return maps.alias();
+        return torch.nn.functional.interpolate(maps.unsqueeze(1), size: [masks.shape[1], masks.shape[2]],
+            mode: InterpolationMode.Bilinear, align_corners: false).squeeze(1);
+    }
+
+    /// <summary>Soft Dice loss per mask, maps already at mask resolution.</summary>
+    public static Tensor Dice(Tensor maps, Tensor masks)
+    {
+        using var scope = torch.NewDisposeScope();
+        var inter = (maps * masks).sum([1, 2]);
+        var total = maps.sum([1, 2]) + masks.sum([1, 2]);
+        return (1 - (2 * inter + 1) / (total + 1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Full per-mask loss: Dice(resize(maps), masks) + α(1 − cos(embeddings, initial)).</summary>
+    public static Tensor PerMask(Tensor maps, Tensor masks, Tensor embeddings, Tensor initial, double alpha)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var resized = ResizeToMasks(maps, masks);
+        var loss = Dice(resized, masks);
+        if (alpha != 0)
+            loss = loss + alpha * (1 - torch.nn.functional.cosine_similarity(embeddings, initial, dim: 1));
+        return loss.MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,36 @@
+namespace MaskInversion.Core.Inversion;
+
+/// <summary>Analytic FLOP counts of the three paths (multiply-adds ×2), used to choose a path per image
+/// and to report achieved FLOP rates. Backward of a linear chain ≈ 2× its forward.</summary>
+public readonly record struct InversionCost(int Tokens, int Width, int MlpWidth, int Heads, int EmbedDim)
+{
+    public static InversionCost Of(ImageFeatures f) => new(f.Tokens, f.Width, (int)f.MlpSlope.shape[1], f.Heads, f.EmbedDim);
+
+    double N => Tokens;
+    double D => Width;
+
+    /// <summary>One application of u ↦ Q for one mask (implicit): W₁ᵀ per token, W_oᵀ per token, Gᵀu, W₂ᵀg.</summary>
+    public double ImplicitMapForward => 2 * N * MlpWidth * D + 2 * N * D * D + 2.0 * EmbedDim * D + 2.0 * D * MlpWidth;
+    public double ExplicitMapForward => 2.0 * EmbedDim * N * D;
+    /// <summary>Q Vᵀ per head plus the map and loss (small).</summary>
+    public double AttentionGradientForward => 2 * N * N * D;
+
+    public double StepFlops(InversionPath path) => path switch
+    {
+        InversionPath.Implicit => 3 * (ImplicitMapForward + AttentionGradientForward),
+        InversionPath.Explicit => 3 * (ExplicitMapForward + AttentionGradientForward),
+        _ => throw new ArgumentOutOfRangeException(nameof(path)),
+    };
+
+    /// <summary>Building the explicit map: the implicit map applied to the d unit vectors.</summary>
+    public double ExplicitBuildFlops => EmbedDim * ImplicitMapForward;
+
+    public double TotalFlops(InversionPath path, int masks, int iterations) =>
+        (path == InversionPath.Explicit ? ExplicitBuildFlops : 0) + (double)masks * (iterations + 1) * StepFlops(path);
+
+    /// <summary>Explicit when its one-off build is repaid by cheaper steps; implicit otherwise.</summary>
+    public InversionPath Choose(int masks, int iterations, long explicitBytes, long budgetBytes) =>
+        explicitBytes <= budgetBytes && TotalFlops(InversionPath.Explicit, masks, iterations) < TotalFlops(InversionPath.Implicit, masks, iterations)
+            ? InversionPath.Explicit
+            : InversionPath.Implicit;
+}

@@ -1,0 +1,201 @@
+using MaskInversion.Core.Explainability;
+using MaskInversion.Core.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MaskInversion.Core.Inversion;
+
+/// <summary>Batched result of inverting M masks of one image. Owns its tensors.</summary>
+public sealed class InversionOutput : IDisposable
+{
+    /// <summary>Localized embedding tokens LET_m, (M, d), unnormalised like CLIP's image embedding.</summary>
+    public required Tensor Embeddings { get; init; }
+    /// <summary>Explainability maps of the final tokens, (M, S, S), or null when not requested.</summary>
+    public Tensor? Maps { get; init; }
+    /// <summary>Per-mask loss at each step, (M, K); the loss of the returned tokens is in <see cref="FinalLoss"/>.</summary>
+    public required Tensor LossPerStep { get; init; }
+    /// <summary>Dice loss of the final tokens' maps against the masks, (M).</summary>
+    public required Tensor FinalDice { get; init; }
+    public required Tensor FinalLoss { get; init; }
+    public InversionPath Path { get; init; }
+
+    public void Dispose()
+    {
+        Embeddings.Dispose(); Maps?.Dispose(); LossPerStep.Dispose(); FinalDice.Dispose(); FinalLoss.Dispose();
+    }
+}
+
+/// <summary>MaskInversion: K AdamW steps on the localized token so that its LeGrad map matches the mask.
+/// The backbone is frozen; masks are processed in independent chunks (summed loss, elementwise Adam),
+/// so each mask's trajectory does not depend on which masks share its batch.
+/// All methods are synchronous and must run on the thread that owns tensor work.</summary>
+public sealed class MaskInverter
+{
+    readonly VisionTransformer visual;
+
+    public MaskInverter(VisionTransformer visual)
+    {
+        this.visual = visual;
+        // Frozen backbone: no parameter gradients are ever computed or accumulated.
+        foreach (var p in visual.parameters()) p.requires_grad = false;
+    }
+
+    public InversionPath ChoosePath(ImageFeatures features, int masks, InversionOptions options) =>
+        options.Path != InversionPath.Auto
+            ? options.Path
+            : InversionCost.Of(features).Choose(masks, options.Iterations, features.ExplicitMapBytes, options.ExplicitMapBudgetBytes);
+
+    /// <summary>Largest mask chunk whose attention gradients fit the step memory budget.</summary>
+    public static int ChunkSize(ImageFeatures f, InversionOptions options, InversionPath path)
+    {
+        // Per mask: ∂s/∂A (h·n²) plus ReLU mask and its backward, ≈ 4 copies; vanilla keeps more (graph of a block).
+        double perMask = 4.0 * f.Heads * f.Tokens * (double)f.Tokens * 4;
+        if (path == InversionPath.Vanilla) perMask *= 3;
+        return (int)Math.Clamp(options.StepMemoryBudgetBytes / perMask, 1, 4096);
+    }
+
+    /// <summary>Inverts masks (M, H, W) of values in [0, 1] against one image's features.</summary>
+    public InversionOutput Invert(ImageFeatures features, Tensor masks, InversionOptions options)
+    {
+        options.Validate();
+        ValidateMasks(masks);
+        var path = ChoosePath(features, (int)masks.shape[0], options);
+        if (path == InversionPath.Explicit) features.BuildExplicitMap();
+        int chunk = ChunkSize(features, options, path);
+        long m = masks.shape[0];
+        if (m <= chunk) return InvertChunk(features, masks, options, path);
+
+        var parts = new List<InversionOutput>();
+        try
+        {
+            for (long start = 0; start < m; start += chunk)
+            {
+                using var slice = masks.narrow(0, start, Math.Min(chunk, m - start));
+                parts.Add(InvertChunk(features, slice, options, path));
+            }
+            return new InversionOutput
+            {
+                Embeddings = torch.cat(parts.Select(p => p.Embeddings).ToList(), 0),
+                Maps = options.ReturnMaps ? torch.cat(parts.Select(p => p.Maps!).ToList(), 0) : null,
+                LossPerStep = torch.cat(parts.Select(p => p.LossPerStep).ToList(), 0),
+                FinalDice = torch.cat(parts.Select(p => p.FinalDice).ToList(), 0),
+                FinalLoss = torch.cat(parts.Select(p => p.FinalLoss).ToList(), 0),
+                Path = path,
+            };
+        }
+        finally
+        {
+            foreach (var p in parts) p.Dispose();
+        }
+    }
+
+    static void ValidateMasks(Tensor masks)
+    {
+        if (masks.dim() != 3) throw new ArgumentException($"Masks must have shape (M, H, W); got ({string.Join(", ", masks.shape)}).");
+        if (masks.shape[0] == 0) throw new ArgumentException("No masks to invert.");
+        if (!masks.is_floating_point()) throw new ArgumentException($"Masks must be floating point in [0, 1]; got {masks.dtype}.");
+    }
+
+    InversionOutput InvertChunk(ImageFeatures f, Tensor masks, InversionOptions o, InversionPath path)
+    {
+        long m = masks.shape[0];
+        var losses = torch.zeros(m, o.Iterations, dtype: ScalarType.Float32);
+        using var initial = f.Embedding.unsqueeze(0).expand(m, -1).contiguous();
+        using var token = new Parameter(initial.clone(), requires_grad: true);
+        using var optimizer = torch.optim.AdamW([token], lr: o.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: o.WeightDecay);
+        using var target = masks.to(f.Embedding.dtype);
+
+        for (int k = 0; k < o.Iterations; k++)
+        {
+            using var scope = torch.NewDisposeScope();
+            optimizer.zero_grad();
+            var units = torch.nn.functional.normalize(token, p: 2, dim: 1);
+            var maps = Maps(f, units, path, createGraph: true);
+            var perMask = DiceLoss.PerMask(maps, target, token, initial, o.Alpha);
+            losses.select(1, k).copy_(perMask.detach());
+            perMask.sum().backward();
+            optimizer.step();
+        }
+
+        using var final = torch.NewDisposeScope();
+        var embeddings = token.detach().clone();
+        Tensor finalMaps;
+        using (torch.enable_grad())
+        {
+            // Vanilla needs a graph for ∂s/∂A even here; decomposed paths do not.
+            var units = torch.nn.functional.normalize(embeddings, p: 2, dim: 1);
+            finalMaps = Maps(f, units, path, createGraph: false).detach();
+        }
+        var resized = DiceLoss.ResizeToMasks(finalMaps, target);
+        var finalDice = DiceLoss.Dice(resized, target);
+        var finalLoss = DiceLoss.PerMask(finalMaps, target, embeddings, initial, o.Alpha);
+        return new InversionOutput
+        {
+            Embeddings = embeddings.MoveToOuterDisposeScope(),
+            Maps = o.ReturnMaps ? finalMaps.MoveToOuterDisposeScope() : null,
+            LossPerStep = losses,
+            FinalDice = finalDice.MoveToOuterDisposeScope(),
+            FinalLoss = finalLoss.MoveToOuterDisposeScope(),
+            Path = path,
+        };
+    }
+
+    /// <summary>∂(Σ_m loss_m)/∂LET for tokens (M, d) along a path: what one optimizer step sees.
+    /// For tests and diagnostics; returns (per-mask loss, gradient).</summary>
+    public (Tensor Loss, Tensor Gradient) LossGradient(ImageFeatures f, Tensor masks, Tensor tokens, double alpha, InversionPath path)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var enable = torch.enable_grad();
+        var leaf = tokens.detach().clone().requires_grad_(true);
+        var initial = f.Embedding.unsqueeze(0).expand(tokens.shape[0], -1);
+        var units = torch.nn.functional.normalize(leaf, p: 2, dim: 1);
+        var maps = Maps(f, units, path, createGraph: true);
+        var perMask = DiceLoss.PerMask(maps, masks.to(leaf.dtype), leaf, initial, alpha);
+        var grad = torch.autograd.grad([perMask.sum()], [leaf])[0];
+        return (perMask.detach().MoveToOuterDisposeScope(), grad.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>LeGrad maps (M, S, S) for unit score directions (M, d) along the chosen path.</summary>
+    public Tensor Maps(ImageFeatures f, Tensor units, InversionPath path, bool createGraph)
+    {
+        using var scope = torch.NewDisposeScope();
+        var grad = path switch
+        {
+            InversionPath.Vanilla => VanillaAttentionGradient(f, units, createGraph),
+            InversionPath.Explicit => f.AttentionGradient(f.ApplyExplicit(units)),
+            InversionPath.Implicit => f.AttentionGradient(f.ApplyImplicit(units)),
+            _ => throw new ArgumentOutOfRangeException(nameof(path), path, "Resolve Auto with ChoosePath first."),
+        };
+        return LeGrad.MapFromAttentionGradient(grad, f.PatchSize).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The paper's baseline: replicate the last block's input per mask, run the block with a graph
+    /// from the attention probabilities, and take ∂(Σ_m u_m·ẑ_m)/∂A by autograd (create_graph for the
+    /// double backward).</summary>
+    Tensor VanillaAttentionGradient(ImageFeatures f, Tensor units, bool createGraph)
+    {
+        using var scope = torch.NewDisposeScope();
+        var block = visual.LastBlock;
+        long m = units.shape[0];
+        var x = f.LastBlockInput.unsqueeze(0).expand(m, -1, -1);
+        Tensor probs, v;
+        using (torch.no_grad())
+        {
+            var (q, k, vv) = block.attn.Project(block.ln_1.forward(x));
+            probs = block.attn.Probabilities(q, k);
+            v = vv;
+        }
+        var a = probs.detach().requires_grad_(true);
+        using var enable = torch.enable_grad();
+        var xMid = x + block.attn.Combine(a, v);
+        var xOut = xMid + block.mlp.forward(block.ln_2.forward(xMid));
+        var z = torch.matmul(visual.ln_post.forward(xOut.mean([1])), visual.proj);
+        var score = (units * torch.nn.functional.normalize(z, p: 2, dim: 1)).sum();
+        // autograd.grad aborts the process on bad input instead of throwing: check first.
+        if (!score.requires_grad || !a.requires_grad || !a.is_leaf)
+            throw new InvalidOperationException("Vanilla path: the score does not depend on the attention probabilities.");
+        var grads = torch.autograd.grad([score], [a], retain_graph: createGraph, create_graph: createGraph);
+        return grads[0].MoveToOuterDisposeScope();
+    }
+}
