@@ -1,7 +1,6 @@
 using MaskInversion.Core.Explainability;
 using MaskInversion.Core.Models;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace MaskInversion.Core.Inversion;
@@ -102,20 +101,19 @@ public sealed class MaskInverter
         long m = masks.shape[0];
         var losses = torch.zeros(m, o.Iterations, dtype: ScalarType.Float32);
         using var initial = f.Embedding.unsqueeze(0).expand(m, -1).contiguous();
-        using var token = new Parameter(initial.clone(), requires_grad: true);
-        using var optimizer = torch.optim.AdamW([token], lr: o.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: o.WeightDecay);
+        using var token = initial.clone().requires_grad_(true);
+        using var optimizer = new AdamW(token, o.LearningRate, weightDecay: o.WeightDecay);
         using var target = masks.to(f.Embedding.dtype);
 
         for (int k = 0; k < o.Iterations; k++)
         {
             using var scope = torch.NewDisposeScope();
-            optimizer.zero_grad();
             var units = torch.nn.functional.normalize(token, p: 2, dim: 1);
             var maps = Maps(f, units, path, createGraph: true);
             var perMask = DiceLoss.PerMask(maps, target, token, initial, o.Alpha);
             losses.select(1, k).copy_(perMask.detach());
-            perMask.sum().backward();
-            optimizer.step();
+            var grad = torch.autograd.grad([perMask.sum()], [token])[0];
+            optimizer.Step(token, grad);
         }
 
         using var final = torch.NewDisposeScope();
