@@ -23,9 +23,15 @@ public sealed class ImageFeatures : IDisposable
     public Tensor ScoreJacobian { get; }
     /// <summary>act′ at the MLP's pre-activations, (n, 4D).</summary>
     public Tensor MlpSlope { get; }
-    /// <summary>LN2's normalised input x̂, (n, D), and 1/σ, (n, 1).</summary>
-    public Tensor Ln2Normalized { get; }
+    /// <summary>1/σ of LN2 per token, (n, 1).</summary>
     public Tensor Ln2InvStd { get; }
+    /// <summary>c₂ᵢ = W₁(γ₂ ⊙ x̂_i)/D per token, (n, 4D): LN2's x̂-correction seen from the MLP side.</summary>
+    public Tensor MlpNormalizedMean { get; }
+    /// <summary>x̂_i W_oᵀ per token, (n, D).</summary>
+    public Tensor NormalizedOut { get; }
+    /// <summary>Gᵀ W_o rows: (d, D), the identity part of (I + J_i)ᵀ already through W_o.</summary>
+    public Tensor ScoreJacobianOut { get; }
+    public LastBlockDecomposition Decomposition { get; }
 
     /// <summary>The materialised map u ↦ Q, (d, n·D), once <see cref="BuildExplicitMap"/> ran.</summary>
     public Tensor? ExplicitMap { get; private set; }
@@ -40,12 +46,14 @@ public sealed class ImageFeatures : IDisposable
     public int GridSize { get; }
     public int ImageSize => GridSize * PatchSize;
 
-    ImageFeatures(VisionTransformer visual, Tensor lastInput, Tensor values, Tensor embedding, Tensor scoreJacobian,
-        Tensor mlpSlope, Tensor ln2Normalized, Tensor ln2InvStd)
+    ImageFeatures(LastBlockDecomposition decomposition, Tensor lastInput, Tensor values, Tensor embedding, Tensor scoreJacobian,
+        Tensor scoreJacobianOut, Tensor mlpSlope, Tensor ln2InvStd, Tensor mlpNormalizedMean, Tensor normalizedOut)
     {
-        Visual = visual;
-        (LastBlockInput, Values, Embedding, ScoreJacobian, MlpSlope, Ln2Normalized, Ln2InvStd) =
-            (lastInput, values, embedding, scoreJacobian, mlpSlope, ln2Normalized, ln2InvStd);
+        Decomposition = decomposition;
+        Visual = decomposition.Visual;
+        (LastBlockInput, Values, Embedding, ScoreJacobian, ScoreJacobianOut, MlpSlope, Ln2InvStd, MlpNormalizedMean, NormalizedOut) =
+            (lastInput, values, embedding, scoreJacobian, scoreJacobianOut, mlpSlope, ln2InvStd, mlpNormalizedMean, normalizedOut);
+        var visual = Visual;
         Tokens = (int)lastInput.shape[0];
         Width = (int)lastInput.shape[1];
         Heads = (int)values.shape[0];
@@ -57,8 +65,9 @@ public sealed class ImageFeatures : IDisposable
 
     /// <summary>Runs the backbone once on one preprocessed image (1, 3, S, S) and keeps what the
     /// inversions need. Synchronous: call on the thread that owns tensor work.</summary>
-    public static ImageFeatures Compute(VisionTransformer visual, Tensor pixels)
+    public static ImageFeatures Compute(LastBlockDecomposition decomposition, Tensor pixels)
     {
+        var visual = decomposition.Visual;
         if (pixels.dim() != 4 || pixels.shape[0] != 1)
             throw new ArgumentException($"Expected one image (1, 3, S, S), got ({string.Join(", ", pixels.shape)}).");
         using var scope = torch.NewDisposeScope();
@@ -93,11 +102,15 @@ public sealed class ImageFeatures : IDisposable
 
         var embedding = torch.matmul(visual.ln_post.forward(xOut.narrow(0, 0, 1)), visual.proj)[0];
 
-        return new ImageFeatures(visual,
+        var wo = block.attn.out_proj.weight!;
+        var mlpNormMean = torch.matmul(xhat2 * block.ln_2.weight!, block.mlp.c_fc.weight!.t()) / (double)xhat2.shape[1];
+
+        return new ImageFeatures(decomposition,
             x.contiguous().DetachFromDisposeScope(), v[0].contiguous().DetachFromDisposeScope(),
             embedding.DetachFromDisposeScope(), scoreJac.contiguous().DetachFromDisposeScope(),
-            slope.contiguous().DetachFromDisposeScope(), xhat2.contiguous().DetachFromDisposeScope(),
-            invStd2.contiguous().DetachFromDisposeScope());
+            torch.matmul(scoreJac, wo).contiguous().DetachFromDisposeScope(),
+            slope.contiguous().DetachFromDisposeScope(), invStd2.contiguous().DetachFromDisposeScope(),
+            mlpNormMean.contiguous().DetachFromDisposeScope(), torch.matmul(xhat2, wo).contiguous().DetachFromDisposeScope());
     }
 
     /// <summary>x̂ and 1/σ of a LayerNorm over the last dimension (biased variance, as torch).</summary>
@@ -134,13 +147,16 @@ public sealed class ImageFeatures : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         var block = Visual.LastBlock;
+        var dec = Decomposition;
         var g = torch.matmul(units, ScoreJacobian);                    // (M, D)   ∂s/∂c
-        var t = torch.matmul(g, block.mlp.c_proj.weight!);            // (M, 4D)  W₂ᵀg, shared by all tokens
-        var w = t.unsqueeze(1) * MlpSlope.unsqueeze(0);                // (M, n, 4D)
-        w = torch.matmul(w, block.mlp.c_fc.weight!);                   // (M, n, D) W₁ᵀ(act′ ⊙ ·)
-        w = LayerNormBackward(w, Ln2Normalized, Ln2InvStd, block.ln_2.weight!); // J_LN2ᵀ
-        var r = (w + g.unsqueeze(1)) * (1.0 / Tokens);                 // (1/n)(I + J_i)ᵀ g
-        return torch.matmul(r, block.attn.out_proj.weight!).MoveToOuterDisposeScope(); // W_oᵀ r_i
+        var t = torch.matmul(g, block.mlp.c_proj.weight!);             // (M, 4D)  W₂ᵀg, shared by all tokens
+        var w = t.unsqueeze(1) * MlpSlope.unsqueeze(0);                // (M, n, 4D) act′ ⊙ W₂ᵀg
+        var main = torch.matmul(w, dec.FoldedMlpOut);                  // (M, n, D) W_oᵀ diag(γ₂) W₁ᵀ w
+        var meanTerm = torch.matmul(w, dec.MlpGammaMean).unsqueeze(-1) * dec.OutColumnSums;   // LN2 mean correction
+        var xhatTerm = (w * MlpNormalizedMean).sum([-1], keepdim: true) * NormalizedOut;       // LN2 x̂ correction
+        var identity = torch.matmul(units, ScoreJacobianOut).unsqueeze(1);                     // W_oᵀ g
+        var q = (identity + Ln2InvStd * (main - meanTerm - xhatTerm)) * (1.0 / Tokens);
+        return q.MoveToOuterDisposeScope();
     }
 
     /// <summary>Bytes the explicit map takes (d·n·D elements).</summary>
@@ -184,7 +200,8 @@ public sealed class ImageFeatures : IDisposable
     public void Dispose()
     {
         LastBlockInput.Dispose(); Values.Dispose(); Embedding.Dispose(); ScoreJacobian.Dispose();
-        MlpSlope.Dispose(); Ln2Normalized.Dispose(); Ln2InvStd.Dispose(); ExplicitMap?.Dispose();
+        ScoreJacobianOut.Dispose(); MlpSlope.Dispose(); Ln2InvStd.Dispose(); MlpNormalizedMean.Dispose(); NormalizedOut.Dispose();
+        ExplicitMap?.Dispose();
         ExplicitMap = null;
     }
 }

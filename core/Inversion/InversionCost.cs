@@ -9,8 +9,9 @@ public readonly record struct InversionCost(int Tokens, int Width, int MlpWidth,
     double N => Tokens;
     double D => Width;
 
-    /// <summary>One application of u ↦ Q for one mask (implicit): W₁ᵀ per token, W_oᵀ per token, Gᵀu, W₂ᵀg.</summary>
-    public double ImplicitMapForward => 2 * N * MlpWidth * D + 2 * N * D * D + 2.0 * EmbedDim * D + 2.0 * D * MlpWidth;
+    /// <summary>One application of u ↦ Q for one mask (implicit): the folded W_oᵀdiag(γ)W₁ᵀ per token
+    /// dominates; LN corrections, Gᵀu, W₂ᵀg are lower order.</summary>
+    public double ImplicitMapForward => 2 * N * MlpWidth * D + 6 * N * MlpWidth + 4.0 * EmbedDim * D + 2.0 * D * MlpWidth;
     public double ExplicitMapForward => 2.0 * EmbedDim * N * D;
     /// <summary>Q Vᵀ per head plus the map and loss (small).</summary>
     public double AttentionGradientForward => 2 * N * N * D;

@@ -29,16 +29,25 @@ public sealed class InversionOutput : IDisposable
 /// The backbone is frozen; masks are processed in independent chunks (summed loss, elementwise Adam),
 /// so each mask's trajectory does not depend on which masks share its batch.
 /// All methods are synchronous and must run on the thread that owns tensor work.</summary>
-public sealed class MaskInverter
+public sealed class MaskInverter : IDisposable
 {
     readonly VisionTransformer visual;
+
+    /// <summary>Image-independent constants of the decomposition, built once per model.</summary>
+    public LastBlockDecomposition Decomposition { get; }
 
     public MaskInverter(VisionTransformer visual)
     {
         this.visual = visual;
         // Frozen backbone: no parameter gradients are ever computed or accumulated.
         foreach (var p in visual.parameters()) p.requires_grad = false;
+        Decomposition = new LastBlockDecomposition(visual);
     }
+
+    /// <summary>Forwards one preprocessed image (1, 3, S, S) once and keeps what its masks need.</summary>
+    public ImageFeatures Prepare(Tensor pixels) => ImageFeatures.Compute(Decomposition, pixels);
+
+    public void Dispose() => Decomposition.Dispose();
 
     public InversionPath ChoosePath(ImageFeatures features, int masks, InversionOptions options) =>
         options.Path != InversionPath.Auto

@@ -23,11 +23,11 @@ public class DecompositionTests
     public void MapsAndLossGradientsAgreeAcrossPaths(ScalarType dtype, double rtol, bool quickGelu)
     {
         using var model = InversionTestModels.Model(seed: 11, dtype, quickGelu);
-        var inverter = new MaskInverter(model.visual);
+        using var inverter = new MaskInverter(model.visual);
         for (int image = 0; image < 3; image++)
         {
             using var scope = torch.NewDisposeScope();
-            using var f = ImageFeatures.Compute(model.visual, InversionTestModels.Image(100 + image, dtype: dtype));
+            using var f = inverter.Prepare(InversionTestModels.Image(100 + image, dtype: dtype));
             var masks = InversionTestModels.Masks(5, 48, seed: image, dtype);
             // Tokens away from LET₀ too, so the test is not only at the starting point.
             var tokens = f.Embedding.unsqueeze(0).expand(5, -1) + 0.3 * torch.randn(5, f.EmbedDim, generator: new Generator((ulong)image)).to(dtype);
@@ -53,9 +53,9 @@ public class DecompositionTests
     public void FinalEmbeddingsAgreeAcrossPaths(ScalarType dtype, double rtol)
     {
         using var model = InversionTestModels.Model(seed: 12, dtype);
-        var inverter = new MaskInverter(model.visual);
+        using var inverter = new MaskInverter(model.visual);
         using var scope = torch.NewDisposeScope();
-        using var f = ImageFeatures.Compute(model.visual, InversionTestModels.Image(7, dtype: dtype));
+        using var f = inverter.Prepare(InversionTestModels.Image(7, dtype: dtype));
         var masks = InversionTestModels.Masks(4, 48, seed: 3, dtype);
         var options = new InversionOptions { Iterations = 10, LearningRate = 0.1 };
         using var vanilla = inverter.Invert(f, masks, options with { Path = InversionPath.Vanilla });
@@ -73,9 +73,10 @@ public class DecompositionTests
     public void ImageEmbeddingEqualsModelEncodeImage()
     {
         using var model = InversionTestModels.Model(seed: 13);
+        using var inverter = new MaskInverter(model.visual);
         using var scope = torch.NewDisposeScope();
         var pixels = InversionTestModels.Image(5);
-        using var f = ImageFeatures.Compute(model.visual, pixels);
+        using var f = inverter.Prepare(pixels);
         using var _ = torch.no_grad();
         AssertClose(model.EncodeImage(pixels)[0], f.Embedding, 1e-5, 1e-6, "LET₀");
     }

@@ -13,9 +13,9 @@ public class MaskInverterTests
     public void MaskResultDoesNotDependOnItsBatch(InversionPath path)
     {
         using var model = InversionTestModels.Model(seed: 21);
-        var inverter = new MaskInverter(model.visual);
+        using var inverter = new MaskInverter(model.visual);
         using var scope = torch.NewDisposeScope();
-        using var f = ImageFeatures.Compute(model.visual, InversionTestModels.Image(3));
+        using var f = inverter.Prepare(InversionTestModels.Image(3));
         var masks = InversionTestModels.Masks(7, 48, seed: 9);
         var options = new InversionOptions { Iterations = 10, LearningRate = 0.1, Alpha = 5, Path = path };
         using var batch = inverter.Invert(f, masks, options);
@@ -34,9 +34,9 @@ public class MaskInverterTests
     public void ChunkedInversionEqualsOneChunk()
     {
         using var model = InversionTestModels.Model(seed: 22);
-        var inverter = new MaskInverter(model.visual);
+        using var inverter = new MaskInverter(model.visual);
         using var scope = torch.NewDisposeScope();
-        using var f = ImageFeatures.Compute(model.visual, InversionTestModels.Image(4));
+        using var f = inverter.Prepare(InversionTestModels.Image(4));
         var masks = InversionTestModels.Masks(5, 48, seed: 1);
         var options = new InversionOptions { Iterations = 5, Path = InversionPath.Implicit };
         using var whole = inverter.Invert(f, masks, options);
@@ -52,12 +52,12 @@ public class MaskInverterTests
     public void NoLiveTensorGrowthOver100Inversions()
     {
         using var model = InversionTestModels.Model(seed: 23);
-        var inverter = new MaskInverter(model.visual);
+        using var inverter = new MaskInverter(model.visual);
         using var pixels = InversionTestModels.Image(8);
         using var masks = InversionTestModels.Masks(3, 48, seed: 2);
         void Once(int i)
         {
-            using var f = ImageFeatures.Compute(model.visual, pixels);
+            using var f = inverter.Prepare(pixels);
             var path = (InversionPath)(1 + i % 3);
             using var output = inverter.Invert(f, masks, new InversionOptions { Iterations = 3, Path = path });
             using var lossGrad = inverter.LossGradient(f, masks, output.Embeddings, 1, path).Gradient;
@@ -73,9 +73,9 @@ public class MaskInverterTests
     public void EmptyAndFullMasksGiveFiniteResults()
     {
         using var model = InversionTestModels.Model(seed: 24);
-        var inverter = new MaskInverter(model.visual);
+        using var inverter = new MaskInverter(model.visual);
         using var scope = torch.NewDisposeScope();
-        using var f = ImageFeatures.Compute(model.visual, InversionTestModels.Image(5));
+        using var f = inverter.Prepare(InversionTestModels.Image(5));
         var masks = torch.stack([torch.zeros(48, 48), torch.ones(48, 48)]);
         using var output = inverter.Invert(f, masks, new InversionOptions { Iterations = 4, Alpha = 5 });
         Assert.False(output.Embeddings.isnan().any().item<bool>());
@@ -97,9 +97,9 @@ public class MaskInverterTests
     public void BadInputsAreRejectedWithClearErrors()
     {
         using var model = InversionTestModels.Model(seed: 25);
-        var inverter = new MaskInverter(model.visual);
+        using var inverter = new MaskInverter(model.visual);
         using var scope = torch.NewDisposeScope();
-        using var f = ImageFeatures.Compute(model.visual, InversionTestModels.Image(5));
+        using var f = inverter.Prepare(InversionTestModels.Image(5));
         Assert.Contains("(M, H, W)", Assert.Throws<ArgumentException>(() => inverter.Invert(f, torch.ones(48, 48), new InversionOptions())).Message);
         Assert.Contains("floating point", Assert.Throws<ArgumentException>(() => inverter.Invert(f, torch.ones(1, 48, 48, dtype: ScalarType.Int64), new InversionOptions())).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => inverter.Invert(f, torch.ones(1, 48, 48), new InversionOptions { LearningRate = 0 }));

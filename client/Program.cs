@@ -1,0 +1,6 @@
+using System.CommandLine;
+using MaskInversion.Client.Commands;
+
+var root = new RootCommand("MaskInversion.Cluster client: run MaskInversion jobs, benchmarks and tools.");
+root.Subcommands.Add(BenchCommands.Create());
+return root.Parse(args).Invoke();
