@@ -10,7 +10,10 @@ namespace MaskInversion.Core.Text;
 /// <summary>OpenAI CLIP's byte-level BPE tokenizer (<c>simple_tokenizer.py</c>). Cleaning, the CLIP
 /// pre-tokenisation regex and the bytes→unicode mapping are done here; the merge loop itself is
 /// Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/> with the <c>&lt;/w&gt;</c> end-of-word suffix,
-/// fed one pre-tokenised, byte-encoded word at a time so its own splitting never applies.</summary>
+/// fed one pre-tokenised, byte-encoded word at a time so its own splitting never applies.
+/// With a reduced vocabulary lacking some byte characters, those characters are skipped (the package's
+/// BPE without an unknown token); OpenAI's vocabulary holds all 256 bytes, so nothing is lost there.
+/// Instances are immutable after construction.</summary>
 public sealed partial class ClipTokenizer
 {
     public const string StartOfTextToken = "<|startoftext|>";
@@ -46,6 +49,7 @@ public sealed partial class ClipTokenizer
         foreach (var (token, id) in vocab)
         {
             if (id < 0) throw new InvalidDataException($"{source}: negative id {id} for '{token}'.");
+            if (idToToken[id] is { } other) throw new InvalidDataException($"{source}: id {id} is given to both '{other}' and '{token}'.");
             idToToken[id] = token;
         }
 

@@ -54,6 +54,15 @@ public class VocabAndMergesTests
     }
 
     [Fact]
+    public void CharactersOutsideAReducedVocabularyAreSkipped()
+    {
+        using var tiny = new TinyClipVocabulary();
+        var tok = tiny.Load();
+        // No "!", digits or "ö" bytes in the tiny vocabulary (OpenAI's has all 256 bytes, so never skips).
+        Assert.Equal(new[] { tiny.Vocab["cat</w>"], tiny.Vocab["d"], tiny.Vocab["g</w>"] }, tok.Encode("cat! dög 42"));
+    }
+
+    [Fact]
     public void VocabularyWithoutSpecialTokensIsRejected()
     {
         var dir = Path.Combine(Path.GetTempPath(), "no-specials-" + Guid.NewGuid().ToString("N"));
