@@ -96,6 +96,18 @@ public class SafeTensorsFileTests
     }
 
     [Theory]
+    [InlineData("F16", new byte[] { 0x00, 0x3C, 0x00, 0xC0 })]  // IEEE half 1.0, -2.0
+    [InlineData("BF16", new byte[] { 0x80, 0x3F, 0x00, 0xC0 })] // bfloat16 1.0, -2.0
+    public void HalfPrecisionBytesFollowTheSpec(string dtype, byte[] data)
+    {
+        using var dir = new TempDirectory();
+        var header = $"{{\"w\":{{\"dtype\":\"{dtype}\",\"shape\":[2],\"data_offsets\":[0,4]}}}}";
+        using var file = SafeTensorsFile.Open(dir.WriteRaw("half.safetensors", header, data));
+        using var t = file.Read("w", ScalarType.Float32);
+        Assert.Equal(new[] { 1f, -2f }, t.data<float>().ToArray());
+    }
+
+    [Theory]
     [InlineData("truncated", OneTensor, 6, "past the end")]
     [InlineData("bad json", "{\"w\":{\"dtype\":\"F32\",", 8, "not valid JSON")]
     [InlineData("root array", "[1,2]", 0, "not an object")]
