@@ -29,6 +29,27 @@ public class ImageLoaderTests
     }
 
     [Fact]
+    public void WebPAndBmpDecode()
+    {
+        var img = TestImages.Checker(24, 16);
+        var webp = TestImages.Encode(img, SkiaSharp.SKEncodedImageFormat.Webp, 100);
+        var fromWebp = ImageLoader.Load(webp, "x.webp");
+        Assert.Equal((24, 16), (fromWebp.Width, fromWebp.Height));
+        Assert.True(img.Pixels.Zip(fromWebp.Pixels, (a, b) => Math.Abs(a - b)).Average() < 10);
+
+        // 2×2 24-bit BMP, stored bottom-up in BGR with rows padded to 4 bytes.
+        byte[] bmp =
+        [
+            .. "BM"u8, 70, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0,
+            40, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 1, 0, 24, 0, 0, 0, 0, 0, 16, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            255, 0, 0, 0, 255, 0, 0, 0,      // bottom row: blue, green
+            0, 0, 255, 255, 255, 255, 0, 0,  // top row: red, white
+        ];
+        Assert.Equal(new byte[] { 255, 0, 0, 255, 255, 255, 0, 0, 255, 0, 255, 0 }, ImageLoader.Load(bmp, "x.bmp").Pixels);
+    }
+
+    [Fact]
     public void AlphaIsDroppedNotComposited()
     {
         // 2×1 RGBA: a fully transparent red pixel and a half-transparent green one.

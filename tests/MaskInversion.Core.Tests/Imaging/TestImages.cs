@@ -10,7 +10,9 @@ namespace MaskInversion.Core.Tests.Imaging;
 /// <summary>Builds encoded test images in memory, including modes SkiaSharp cannot write (16-bit, palette, EXIF).</summary>
 static class TestImages
 {
-    public static byte[] Jpeg(RgbImage img, int quality = 95)
+    public static byte[] Jpeg(RgbImage img, int quality = 95) => Encode(img, SKEncodedImageFormat.Jpeg, quality);
+
+    public static byte[] Encode(RgbImage img, SKEncodedImageFormat format, int quality)
     {
         var rgba = PngWriter.ToRgba(img);
         var info = new SKImageInfo(img.Width, img.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
@@ -18,7 +20,7 @@ static class TestImages
         try
         {
             using var pixmap = new SKPixmap(info, pin.AddrOfPinnedObject(), info.RowBytes);
-            using var data = pixmap.Encode(SKEncodedImageFormat.Jpeg, quality)!;
+            using var data = pixmap.Encode(format, quality)!;
             return data.ToArray();
         }
         finally { pin.Free(); }
