@@ -1,0 +1,80 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MaskInversion.Core.Imaging;
+
+/// <summary>
+/// Loads region masks stored as images and converts masks to the loss target.
+/// <para>
+/// Binarisation rule (any format or mode: 1-bit, 8/16-bit gray, palette, RGB, RGBA; 16-bit values are
+/// decoded to 8-bit first):
+/// </para>
+/// <list type="number">
+/// <item>If the alpha channel varies (not every pixel has the same alpha), the mask is <c>alpha &gt; 127</c>:
+/// the region is what is drawn, whatever its colour.</item>
+/// <item>Otherwise the mask is <c>L &gt; threshold</c> (default 127), L being PIL's luminance
+/// <c>(299 R + 587 G + 114 B) / 1000</c> (equals the gray value for grayscale files). This covers black/white
+/// masks, including RGBA files whose alpha is uniformly opaque (the examples' cat/dog masks).</item>
+/// </list>
+/// </summary>
+public static class MaskLoader
+{
+    public const int DefaultThreshold = 127;
+
+    public static BinaryMask Load(string path, int? threshold = null)
+        => Load(ImageLoader.ReadFile(path), path, threshold);
+
+    public static BinaryMask Load(byte[] data, string nameForErrors, int? threshold = null, ImageLoadOptions? options = null)
+    {
+        int t = threshold ?? DefaultThreshold;
+        if (t is < 0 or > 255) throw new ArgumentOutOfRangeException(nameof(threshold), t, "Threshold must be in 0…255.");
+        var (w, h, rgba) = ImageLoader.DecodeRgba(data, nameForErrors, options);
+        int n = w * h;
+        var mask = new byte[n];
+
+        byte a0 = rgba[3];
+        bool alphaVaries = false;
+        for (int i = 7; i < rgba.Length && !alphaVaries; i += 4) alphaVaries = rgba[i] != a0;
+
+        if (alphaVaries)
+            for (int p = 0; p < n; p++) mask[p] = rgba[4 * p + 3] > 127 ? (byte)1 : (byte)0;
+        else
+            for (int p = 0; p < n; p++)
+            {
+                int i = 4 * p;
+                int lum = (rgba[i] * 299 + rgba[i + 1] * 587 + rgba[i + 2] * 114) / 1000;
+                mask[p] = lum > t ? (byte)1 : (byte)0;
+            }
+        return new BinaryMask(w, h, mask);
+    }
+
+    /// <summary>Nearest-neighbour resize with pixel-centre alignment (PIL's NEAREST): stays exactly binary.</summary>
+    public static BinaryMask Resize(BinaryMask m, int width, int height)
+    {
+        if (width <= 0 || height <= 0) throw new ArgumentOutOfRangeException(nameof(width), $"Target size {width}×{height} is empty.");
+        if (width == m.Width && height == m.Height) return new BinaryMask(width, height, (byte[])m.Data.Clone());
+        var xs = new int[width];
+        for (int x = 0; x < width; x++) xs[x] = Math.Min(m.Width - 1, (int)((x + 0.5) * m.Width / width));
+        var data = new byte[width * height];
+        for (int y = 0; y < height; y++)
+        {
+            int sy = Math.Min(m.Height - 1, (int)((y + 0.5) * m.Height / height));
+            int srow = sy * m.Width, drow = y * width;
+            for (int x = 0; x < width; x++) data[drow + x] = m.Data[srow + xs[x]];
+        }
+        return new BinaryMask(width, height, data);
+    }
+
+    /// <summary>
+    /// The loss target: the 0/1 mask as float32 (size, size), resized bilinearly (align_corners false, no
+    /// antialias), so edges become fractional. Empty and full masks give all-zero and all-one tensors.
+    /// </summary>
+    public static Tensor ToTensor(BinaryMask m, int size)
+    {
+        if (size <= 0) throw new ArgumentOutOfRangeException(nameof(size), size, "Size must be positive.");
+        using var scope = NewDisposeScope();
+        var t = tensor(m.Data, [1, 1, m.Height, m.Width]).to_type(ScalarType.Float32);
+        var r = nn.functional.interpolate(t, size: [size, size], mode: InterpolationMode.Bilinear, align_corners: false);
+        return r.reshape(size, size).contiguous().MoveToOuterDisposeScope();
+    }
+}

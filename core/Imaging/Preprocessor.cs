@@ -1,0 +1,54 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MaskInversion.Core.Imaging;
+
+/// <summary>
+/// CLIP input preprocessing as MaskInversion does it: a square resize to <see cref="ImageSize"/> ignoring aspect
+/// (no centre crop, so every mask pixel stays in view), bicubic with antialias, then OpenAI mean/std.
+/// </summary>
+public sealed class Preprocessor
+{
+    public const int DefaultImageSize = 448;
+    public static readonly float[] OpenAIMean = [0.48145466f, 0.4578275f, 0.40821073f];
+    public static readonly float[] OpenAIStd = [0.26862954f, 0.26130258f, 0.27577711f];
+
+    public int ImageSize { get; }
+    public IReadOnlyList<float> Mean { get; }
+    public IReadOnlyList<float> Std { get; }
+
+    public Preprocessor(int imageSize = DefaultImageSize, float[]? mean = null, float[]? std = null)
+    {
+        if (imageSize <= 0) throw new ArgumentOutOfRangeException(nameof(imageSize), imageSize, "Image size must be positive.");
+        mean ??= OpenAIMean;
+        std ??= OpenAIStd;
+        if (mean.Length != 3 || std.Length != 3) throw new ArgumentException("Mean and std need one value per RGB channel.");
+        if (std.Any(s => s <= 0)) throw new ArgumentException("Std values must be positive.", nameof(std));
+        (ImageSize, Mean, Std) = (imageSize, (float[])mean.Clone(), (float[])std.Clone());
+    }
+
+    /// <summary>float32 (1, 3, S, S), normalised.</summary>
+    public Tensor ToPixels(RgbImage img)
+    {
+        using var scope = NewDisposeScope();
+        var hwc = tensor(img.Pixels, [img.Height, img.Width, 3]);
+        var x = hwc.permute(2, 0, 1).unsqueeze(0).to_type(ScalarType.Float32).div_(255f);
+        if (img.Width != ImageSize || img.Height != ImageSize)
+            x = nn.functional.interpolate(x, size: [ImageSize, ImageSize], mode: InterpolationMode.Bicubic,
+                align_corners: false, antialias: true);
+        // Bicubic overshoots at edges; clamp back to the valid range as an 8-bit resize would.
+        x = x.clamp(0f, 1f);
+        var mean = tensor(Mean.ToArray()).view(1, 3, 1, 1);
+        var std = tensor(Std.ToArray()).view(1, 3, 1, 1);
+        return ((x - mean) / std).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>float32 (B, 3, S, S); images may have different sizes.</summary>
+    public Tensor ToPixelsBatch(IReadOnlyList<RgbImage> images)
+    {
+        if (images.Count == 0) throw new ArgumentException("The batch is empty.", nameof(images));
+        using var scope = NewDisposeScope();
+        var parts = images.Select(ToPixels).ToArray();
+        return cat(parts, 0).MoveToOuterDisposeScope();
+    }
+}
