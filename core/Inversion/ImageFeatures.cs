@@ -159,6 +159,11 @@ public sealed class ImageFeatures : IDisposable
         return q.MoveToOuterDisposeScope();
     }
 
+    /// <summary>Tensor memory this image holds, including the explicit map once built.</summary>
+    public long ApproximateBytes =>
+        new[] { LastBlockInput, Values, Embedding, ScoreJacobian, ScoreJacobianOut, MlpSlope, Ln2InvStd, MlpNormalizedMean, NormalizedOut }
+            .Sum(t => t.NumberOfElements * t.ElementSize) + (ExplicitMap is null ? 0 : ExplicitMapBytes);
+
     /// <summary>Bytes the explicit map takes (d·n·D elements).</summary>
     public long ExplicitMapBytes => (long)EmbedDim * Tokens * Width * LastBlockInput.ElementSize;
 
