@@ -106,7 +106,7 @@ public static class CocoRle
     /// </summary>
     public static int[] FromPolygon(IReadOnlyList<double> xy, int height, int width)
     {
-        if (xy.Count < 6 || xy.Count % 2 != 0) throw new FormatException($"A polygon needs an even number (≥ 6) of coordinates, got {xy.Count}.");
+        if (xy.Count < 2 || xy.Count % 2 != 0) throw new FormatException($"A polygon needs an even, non-zero number of coordinates, got {xy.Count}.");
         const double scale = 5;
         int k = xy.Count / 2;
         long h = height, w = width;
@@ -169,12 +169,23 @@ public static class CocoRle
         return b.ToArray();
     }
 
-    /// <summary>Union of several polygon rings (pycocotools frPyObjects + merge), as a mask.</summary>
+    /// <summary>
+    /// Union of several polygon rings (pycocotools frPyObjects + merge), as a mask. Like pycocotools, a list whose
+    /// first entry has exactly 4 numbers is read as boxes [x, y, w, h] (frBbox), not as 2-point polygons.
+    /// </summary>
     public static BinaryMask RasterizePolygons(IReadOnlyList<double[]> rings, int height, int width)
     {
         var data = new byte[(long)height * width];
-        foreach (var ring in rings)
+        bool boxes = rings.Count > 0 && rings[0].Length == 4;
+        foreach (var entry in rings)
         {
+            var ring = entry;
+            if (boxes)
+            {
+                if (entry.Length != 4) throw new FormatException("A box list mixes boxes and polygons.");
+                double xs = entry[0], ys = entry[1], xe = xs + entry[2], ye = ys + entry[3];
+                ring = [xs, ys, xs, ye, xe, ye, xe, ys];
+            }
             var m = Decode(FromPolygon(ring, height, width), height, width);
             for (int p = 0; p < data.Length; p++) data[p] |= m.Data[p];
         }
