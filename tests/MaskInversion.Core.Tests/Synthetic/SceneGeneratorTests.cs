@@ -106,6 +106,36 @@ public class SceneGeneratorTests
     }
 
     [Fact]
+    public void SolidObjectMasksAlignWithTheirDrawnEdges()
+    {
+        // A fully covered pixel has its centre inside the outline, so every exact-colour pixel must be in the
+        // visible mask (a mask shifted by even one pixel breaks this), and most mask pixels must be exact.
+        int checkedObjects = 0;
+        foreach (var s in Scenes)
+        {
+            var anyMask = new byte[s.Image.Width * s.Image.Height];
+            foreach (var o in s.Objects)
+                for (int i = 0; i < anyMask.Length; i++) anyMask[i] |= o.Mask.Data[i];
+            foreach (var o in s.Objects.Where(o => o.Texture == ObjectTexture.Solid))
+            {
+                var (x0, y0, x1, y1) = o.Box;
+                int exactInside = 0;
+                for (int y = Math.Max(0, y0 - 3); y < Math.Min(s.Image.Height, y1 + 3); y++)
+                    for (int x = Math.Max(0, x0 - 3); x < Math.Min(s.Image.Width, x1 + 3); x++)
+                    {
+                        bool exact = Pixel(s.Image, x, y) == o.Rgb;
+                        if (o.Mask[x, y]) exactInside += exact ? 1 : 0;
+                        else if (anyMask[y * s.Image.Width + x] == 0)
+                            Assert.False(exact, $"scene {s.Index}: {o.ClassName} colour at ({x},{y}) outside every mask");
+                    }
+                Assert.True(exactInside >= 0.6 * o.VisibleArea, $"{o.ClassName}: {exactInside}/{o.VisibleArea} mask pixels in the object colour");
+                checkedObjects++;
+            }
+        }
+        Assert.True(checkedObjects >= 10);
+    }
+
+    [Fact]
     public void TexturedObjectInteriorsKeepTheirHue()
     {
         // Pattern colours are shades/tints of the object colour, so hue survives texture (the nuisance variable).
