@@ -27,6 +27,10 @@ public sealed record InversionOptions
     public long ExplicitMapBudgetBytes { get; init; } = 2L << 30;
     /// <summary>Memory for one chunk's attention gradients (M·h·n² floats and their backward); bounds the batch.</summary>
     public long StepMemoryBudgetBytes { get; init; } = 1L << 30;
+    /// <summary>Soft cap on the largest per-chunk temporary (see MaskInverter.ChunkSize).</summary>
+    public long PreferredAllocationBytes { get; init; } = 24L << 20;
+    /// <summary>Smallest chunk the soft cap may produce (GEMM efficiency of the explicit map wants a few rows).</summary>
+    public int MinChunk { get; init; } = 4;
     /// <summary>Keep the final explainability maps in the output.</summary>
     public bool ReturnMaps { get; init; } = true;
 

@@ -54,13 +54,19 @@ public sealed class MaskInverter : IDisposable
             ? options.Path
             : InversionCost.Of(features).Choose(masks, options.Iterations, features.ExplicitMapBytes, options.ExplicitMapBudgetBytes);
 
-    /// <summary>Largest mask chunk whose attention gradients fit the step memory budget.</summary>
+    /// <summary>Masks per chunk. Chunks are independent (summed loss, elementwise Adam), so the size only
+    /// trades speed for memory: the hard limit is the step memory budget; below it we prefer chunks whose
+    /// largest temporaries stay under <see cref="InversionOptions.PreferredAllocationBytes"/>, because
+    /// glibc serves bigger blocks by fresh mmap (page faults every step) and they fall out of cache.</summary>
     public static int ChunkSize(ImageFeatures f, InversionOptions options, InversionPath path)
     {
-        // Per mask: ∂s/∂A (h·n²) plus ReLU mask and its backward, ≈ 4 copies; vanilla keeps more (graph of a block).
-        double perMask = 4.0 * f.Heads * f.Tokens * (double)f.Tokens * 4;
-        if (path == InversionPath.Vanilla) perMask *= 3;
-        return (int)Math.Clamp(options.StepMemoryBudgetBytes / perMask, 1, 4096);
+        double grad = 4.0 * f.Heads * f.Tokens * (double)f.Tokens;                 // ∂s/∂A per mask, bytes
+        double hidden = path == InversionPath.Implicit ? 4.0 * f.Tokens * f.MlpSlope.shape[1] : 0; // act′ ⊙ W₂ᵀg
+        double vanilla = path == InversionPath.Vanilla ? 4.0 * f.Tokens * f.MlpSlope.shape[1] : 0;  // block activations
+        double perMask = 4 * grad + 2 * Math.Max(hidden, vanilla);
+        int hard = (int)Math.Clamp(options.StepMemoryBudgetBytes / perMask, 1, 4096);
+        int preferred = (int)Math.Max(options.MinChunk, options.PreferredAllocationBytes / Math.Max(grad, Math.Max(hidden, vanilla)));
+        return Math.Max(1, Math.Min(hard, preferred));
     }
 
     /// <summary>Inverts masks (M, H, W) of values in [0, 1] against one image's features.</summary>
