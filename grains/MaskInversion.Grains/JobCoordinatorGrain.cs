@@ -206,6 +206,7 @@ public sealed class JobCoordinatorGrain(
             S.State = JobState.Failed;
             S.Error = $"{ex.GetType().Name}: {ex.Message}";
         }
+        runClock.Stop();   // masks/s then stays the run's average
         await CheckpointAsync(spec);
         JobMetrics(spec);
         logger.LogInformation("Job {Job} {State}: {Images} images, {Masks} masks, {Failed} failed masks", JobId, S.State, S.ImagesDone, S.MasksDone, S.MasksFailed);
