@@ -4,4 +4,6 @@ using MaskInversion.Client.Commands;
 var root = new RootCommand("MaskInversion.Cluster client: run MaskInversion jobs, benchmarks and tools.");
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
-return root.Parse(args).Invoke();
+foreach (var command in JobCommands.Create()) root.Subcommands.Add(command);
+root.Subcommands.Add(DemoCommand.Create());
+return await root.Parse(args).InvokeAsync();

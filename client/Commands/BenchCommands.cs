@@ -11,6 +11,7 @@ public static class BenchCommands
     {
         var bench = new Command("bench", "Benchmarks that print measured figures as JSON lines.");
         bench.Subcommands.Add(Decomposition());
+        bench.Subcommands.Add(Cluster());
         return bench;
     }
 
@@ -36,6 +37,23 @@ public static class BenchCommands
                 ParseList(r.GetValue(paths)!, p => Enum.Parse<InversionPath>(p, ignoreCase: true)), r.GetValue(threads), Seed: 0);
             return DecompositionBenchmark.Run(settings, Console.Out, Console.Error);
         });
+        return cmd;
+    }
+
+    static Command Cluster()
+    {
+        var data = new Option<string>("--data") { Description = "Dataset folder (generated when absent).", DefaultValueFactory = _ => "./out/bench-data" };
+        var images = new Option<int>("--images") { Description = "Images.", DefaultValueFactory = _ => 24 };
+        var masks = new Option<int>("--masks-per-image") { Description = "Masks per image.", DefaultValueFactory = _ => 4 };
+        var iterations = new Option<int>("--iterations") { Description = "MaskInversion steps K.", DefaultValueFactory = _ => 10 };
+        var methods = new Option<string>("--methods") { Description = "Methods.", DefaultValueFactory = _ => "maskinversion" };
+        var inFlight = new Option<int>("--in-flight") { Description = "Images in flight.", DefaultValueFactory = _ => 4 };
+        var cmd = new Command("cluster", "The same masks through an in-process cluster and directly through RegionEngine: throughputs and their ratio.")
+        {
+            data, images, masks, iterations, methods, inFlight,
+        };
+        cmd.SetAction((r, ct) => ClusterBenchmark.RunAsync(new ClusterBenchmark.Settings(r.GetValue(data)!, r.GetValue(images), r.GetValue(masks),
+            r.GetValue(iterations), r.GetValue(methods)!, r.GetValue(inFlight)), ct));
         return cmd;
     }
 

@@ -1,0 +1,61 @@
+namespace MaskInversion.Grains;
+
+/// <summary>Where a mask's pixels come from; mirrors core's MaskSource field for field.</summary>
+[GenerateSerializer, Immutable]
+public sealed record MaskSourceData(
+    [property: Id(0)] string Kind,
+    [property: Id(1)] string? PngPath,
+    [property: Id(2)] double[][]? Polygons,
+    [property: Id(3)] int[]? RleCounts,
+    [property: Id(4)] string? RleString,
+    [property: Id(5)] int Height,
+    [property: Id(6)] int Width);
+
+/// <param name="ClassIndex">Index of the true class in the job's class list; −1 when unknown.</param>
+/// <param name="Overlay">Write PNG overlays (image, mask, final map) for this mask.</param>
+[GenerateSerializer, Immutable]
+public sealed record MaskWork(
+    [property: Id(0)] string MaskId,
+    [property: Id(1)] int ClassIndex,
+    [property: Id(2)] string? ClassId,
+    [property: Id(3)] MaskSourceData Source,
+    [property: Id(4)] bool Overlay);
+
+/// <summary>One image and its masks, sent by the coordinator to the image grain keyed jobId/imageId.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ImageWork(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] string ImageId,
+    [property: Id(2)] string ImagePath,
+    [property: Id(3)] MaskWork[] Masks,
+    [property: Id(4)] EngineSpec Engine,
+    [property: Id(5)] string[] Methods,
+    [property: Id(6)] bool ReturnEmbeddings,
+    [property: Id(7)] string? OverlayFolder);
+
+/// <summary>One (mask, method) outcome: top-k class indices with scores, final Dice for inversions.</summary>
+[GenerateSerializer, Immutable]
+public sealed record MethodResult(
+    [property: Id(0)] string Method,
+    [property: Id(1)] int[] TopClasses,
+    [property: Id(2)] float[] TopScores,
+    [property: Id(3)] float? Dice,
+    [property: Id(4)] float[]? Embedding);
+
+/// <summary>A mask grain's record: what was computed for the mask, or why it failed.</summary>
+[GenerateSerializer, Immutable]
+public sealed record MaskRecord(
+    [property: Id(0)] string MaskId,
+    [property: Id(1)] int ClassIndex,
+    [property: Id(2)] MethodResult[] Results,
+    [property: Id(3)] string? Error);
+
+/// <summary>The small per-image record an image grain returns to the coordinator.</summary>
+/// <param name="Error">Image-level failure (unreadable image); the masks then carry it too.</param>
+/// <param name="Silo">The silo that computed it (placement checks, per-silo throughput).</param>
+[GenerateSerializer, Immutable]
+public sealed record ImageOutcome(
+    [property: Id(0)] string ImageId,
+    [property: Id(1)] MaskRecord[] Masks,
+    [property: Id(2)] string? Error,
+    [property: Id(3)] string Silo);

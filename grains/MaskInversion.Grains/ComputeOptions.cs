@@ -1,0 +1,26 @@
+namespace MaskInversion.Grains;
+
+/// <summary>What one silo does and how much of the machine its executor may use (config section "MaskInversion").</summary>
+public sealed class ComputeOptions
+{
+    public const string Section = "MaskInversion";
+
+    /// <summary>Hosts image and mask grains (has the device). Silos without it never run tensor work.</summary>
+    public bool Compute { get; set; } = true;
+    /// <summary>Hosts job coordinators.</summary>
+    public bool Coordinator { get; set; } = true;
+    /// <summary>Budget for prepared images (forward caches) held at once; beyond it new images wait.</summary>
+    public long CacheBudgetBytes { get; set; } = 2L << 30;
+    /// <summary>Requests waiting for the executor thread; producers await when it is full (back-pressure).</summary>
+    public int QueueCapacity { get; set; } = 1024;
+    /// <summary>Most masks of one image in one Evaluate call.</summary>
+    public int MaxBatchMasks { get; set; } = 128;
+    /// <summary>How long a partial batch waits for the rest of its image's masks.</summary>
+    public TimeSpan BatchLinger { get; set; } = TimeSpan.FromMilliseconds(25);
+    /// <summary>Distinct engines (model + classes + hyper-parameters) kept loaded.</summary>
+    public int EngineCacheSize { get; set; } = 2;
+    /// <summary>torch.set_num_threads at silo start (process-wide); 0 keeps libtorch's default.</summary>
+    public int TorchThreads { get; set; }
+    /// <summary>"cpu" only for now (the CPU TorchSharp backend); recorded so a cuda build can read it.</summary>
+    public string Device { get; set; } = "cpu";
+}

@@ -1,0 +1,53 @@
+using MaskInversion.Core.Pipeline;
+using Orleans.Placement;
+
+namespace MaskInversion.Grains;
+
+[GenerateSerializer]
+public sealed class MaskGrainState
+{
+    [Id(0)] public MaskRecord? Record { get; set; }
+}
+
+/// <summary>
+/// One query mask. PreferLocalPlacement puts it on its image grain's silo, where the prepared image lives in the
+/// executor, so no tensor crosses the network. Its record (top-10 per method, Dice, optional embedding, or the
+/// error) is stored once; a repeated request returns it without recomputing.
+/// </summary>
+[PreferLocalPlacement]
+public sealed class MaskGrain(ComputeExecutor executor,
+    [PersistentState("mask", StorageNames.Masks)] IPersistentState<MaskGrainState> state) : Grain, IMaskGrain
+{
+    public Task<MaskRecord?> GetRecordAsync() => Task.FromResult(state.State.Record);
+
+    public async Task<MaskRecord> RunAsync(string imageKey, MaskWork work, ImageWork image, int imageWidth, int imageHeight)
+    {
+        if (state.State.Record is { } recorded) return recorded;
+
+        MaskRecord record;
+        try
+        {
+            // Decoding a mask PNG is CPU work but no tensor work: the thread pool, not the grain scheduler, does it.
+            var mask = await Task.Run(() => Conversions.LoadMask(work.Source, imageWidth, imageHeight));
+            var results = await executor.EvaluateAsync(imageKey, new MaskInput(work.MaskId, mask), work.Overlay ? image.OverlayFolder : null);
+            record = new MaskRecord(work.MaskId, work.ClassIndex, results.Select(r => r.ToMethodResult()).ToArray(), null);
+        }
+        catch (ImageNotPreparedException)
+        {
+            // Not this mask's fault (this activation is not beside the image): go, so the retry activates it
+            // next to the image grain again.
+            DeactivateOnIdle();
+            throw;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Missing or undecodable mask file, bad polygon/RLE: a per-item error, recorded like a result.
+            record = new MaskRecord(work.MaskId, work.ClassIndex, [], $"{ex.GetType().Name}: {ex.Message}");
+        }
+        state.State.Record = record;
+        await state.WriteRecoveringAsync();
+        // The record is in storage: free the activation so millions of masks do not stay in memory.
+        DeactivateOnIdle();
+        return record;
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace MaskInversion.Grains;
+
+public static class SiloBuilderExtensions
+{
+    /// <summary>
+    /// Registers the executor and decides, by role, which grain classes this silo can host. Placement then only
+    /// ever picks compatible silos (Orleans' cluster manifest), so image and mask grains land on compute silos
+    /// even when the call comes from a gateway-only silo or an external client — unlike
+    /// RequiredMatchSiloMetadataPlacementFilter, which compares with the placing silo's own metadata.
+    /// Requires the storage providers in <see cref="StorageNames"/>.
+    /// </summary>
+    public static ISiloBuilder AddMaskInversion(this ISiloBuilder builder, ComputeOptions options)
+    {
+        builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.AddSingleton<ComputeExecutor>();
+        builder.Services.PostConfigure<GrainTypeOptions>(types =>
+        {
+            if (!options.Compute)
+            {
+                types.Classes.Remove(typeof(ImageGrain));
+                types.Classes.Remove(typeof(MaskGrain));
+            }
+            if (!options.Coordinator) types.Classes.Remove(typeof(JobCoordinatorGrain));
+        });
+        return builder;
+    }
+}

@@ -1,0 +1,82 @@
+using MaskInversion.Core.Output;
+using MaskInversion.Grains;
+using Orleans.TestingHost;
+
+namespace MaskInversion.Cluster.Tests;
+
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public async Task InitializeAsync() => Cluster = await TestCluster.StartAsync(3);
+    public async Task DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+}
+
+/// <summary>Jobs on a healthy three-silo cluster (one control silo, two compute silos).</summary>
+public sealed class JobTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    [Fact]
+    public async Task Job_matches_the_engine_run_directly_and_reports_bad_items_as_errors()
+    {
+        using var data = new JobFixtureData(images: 6, faults: true);
+        var spec = data.Spec("out");
+        var expected = data.Direct(spec);
+        var before = fixture.Cluster.Silos.Select(s => TestCluster.Executor(s).Forwards).ToArray();
+
+        var job = fixture.Cluster.Client.GetGrain<IJobCoordinatorGrain>("job-complete");
+        await job.SubmitAsync(spec);
+        var done = await TestCluster.WaitAsync(job, TimeSpan.FromMinutes(2));
+
+        Assert.Equal(JobState.Completed, done.State);
+        Assert.Equal(5, done.ImagesDone);
+        Assert.Equal(1, done.ImagesFailed);                 // the undecodable image
+        Assert.Equal(data.Dataset.Masks - 3, done.MasksDone);
+        Assert.Equal(3, done.MasksFailed);                  // its two masks + the missing mask file
+        Assert.Equal(6, done.ImagesTotal);
+        Expect.SameCounts(expected, await job.GetResultsAsync());
+
+        // Forwards: never on the control silo, and exactly once per readable image on the compute silos.
+        var forwards = fixture.Cluster.Silos.Select((s, i) => TestCluster.Executor(s).Forwards - before[i]).ToArray();
+        Assert.Equal(0, forwards[0]);
+        Assert.Equal(5, forwards.Sum());
+        // Masks of one image are batched into one Evaluate call.
+        var executors = fixture.Cluster.Silos.Skip(1).Select(TestCluster.Executor).ToList();
+        Assert.True(executors.Sum(e => e.EvaluateCalls) < executors.Sum(e => e.MasksEvaluated), "mask requests were not batched");
+        Assert.Equal(0, executors.Sum(e => e.CachedBytes));   // every prepared image was released
+
+        // Outputs: metrics.json, one Parquet row per (mask, method) plus one per failed mask, overlays.
+        Assert.Contains("\"maskinversion\"", File.ReadAllText(Path.Combine(spec.OutputFolder, "metrics.json")));
+        var rows = new List<PerMaskResult>();
+        foreach (var part in Directory.GetFiles(Path.Combine(spec.OutputFolder, "masks"), "part-*.parquet"))
+            await foreach (var r in PerMaskResultsParquet.ReadAsync(part)) rows.Add(r);
+        Assert.Equal(done.MasksDone * 2 + 3, rows.Count);
+        Assert.Equal(done.MasksDone * 2, rows.Select(r => (r.ImageId, r.MaskId, r.Method)).Distinct().Count(t => t.Method != ""));
+        Assert.Contains(rows, r => r.MaskId == data.Dataset.MissingMaskId && r.Error is not null);
+        Assert.Equal(2, rows.Count(r => r.ImageId == data.Dataset.CorruptImageId && r.Error is not null));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(spec.OutputFolder, "overlays"), "*_maskinversion_map.png"));
+
+        // A repeated submit is a no-op; results stay.
+        Assert.Equal(JobState.Completed, (await job.SubmitAsync(spec)).State);
+    }
+
+    [Fact]
+    public async Task Cancel_stops_dispatch()
+    {
+        using var data = new JobFixtureData(images: 24, faults: false);
+        var spec = data.Spec("cancelled", "maskinversion") with { MaxInFlight = 1 };
+        var job = fixture.Cluster.Client.GetGrain<IJobCoordinatorGrain>("job-cancel");
+        await job.SubmitAsync(spec);
+        await TestCluster.WaitAsync(job, TimeSpan.FromMinutes(1), p => p.ImagesDone >= 1);
+        await job.CancelAsync();
+        var end = await TestCluster.WaitAsync(job, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(JobState.Cancelled, end.State);
+        Assert.InRange(end.ImagesDone, 1, 5);   // what was in flight finishes, nothing new starts
+        await Task.Delay(500);
+        Assert.Equal(end.ImagesDone, (await job.GetProgressAsync()).ImagesDone);
+        Assert.True(File.Exists(Path.Combine(spec.OutputFolder, "metrics.json")));
+    }
+}
