@@ -15,6 +15,8 @@ public sealed record EngineSettings
     /// <summary>bpe_simple_vocab_16e6.txt.gz, a vocab.json, or a folder with vocab.json + merges.txt.</summary>
     public string? Tokenizer { get; init; }
     public int ImageSize { get; init; } = 448;
+    /// <summary>"auto" (CUDA when libtorch has it, else CPU), "cpu", "cuda" or "cuda:N".</summary>
+    public string Device { get; init; } = "auto";
     /// <summary>Class display names; the index is the class id used in metrics.</summary>
     public IReadOnlyList<string> ClassNames { get; init; } = [];
     /// <summary>"imagenet80" or "single".</summary>

@@ -38,13 +38,26 @@ public sealed class RegionEngine : IDisposable
     public MaskInverter Inverter { get; }
     public ZeroShotClassifier? Classifier { get; }
     public int ClassCount => Settings.ClassNames.Count;
+    public Device Device { get; }
+
+    /// <summary>Resolves "auto" | "cpu" | "cuda[:N]"; CUDA only when this libtorch build has it.</summary>
+    public static Device ResolveDevice(string name)
+    {
+        if (name.Equals("auto", StringComparison.OrdinalIgnoreCase))
+            return torch.cuda.is_available() ? torch.CUDA : torch.CPU;
+        if (name.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !torch.cuda.is_available())
+            throw new ArgumentException($"Device '{name}' was asked for but this build's libtorch has no CUDA (build with -p:TorchBackend=cuda on a machine with a GPU).");
+        return torch.device(name);
+    }
 
     /// <summary>Takes ownership of <paramref name="model"/>.</summary>
     public RegionEngine(ClipModel model, ClipTokenizer? tokenizer, EngineSettings settings)
     {
         Settings = settings;
         settings.Inversion.Validate();
+        Device = ResolveDevice(settings.Device);
         Model = model;
+        model.to(Device);
         model.eval();
         Preprocessor = new Preprocessor(settings.ImageSize);
         Inverter = new MaskInverter(model.visual);
@@ -89,7 +102,7 @@ public sealed class RegionEngine : IDisposable
     public PreparedImage Prepare(string imageId, RgbImage image)
     {
         using var scope = torch.NewDisposeScope();
-        var pixels = Preprocessor.ToPixels(image);
+        var pixels = Preprocessor.ToPixels(image).to(Device);
         return new PreparedImage { ImageId = imageId, Image = image, Features = Inverter.Prepare(pixels) };
     }
 
@@ -112,7 +125,7 @@ public sealed class RegionEngine : IDisposable
                     RegionMethod.MaskInversionDilate => MaskAblation.Dilate,
                     _ => MaskAblation.None,
                 };
-                var target = torch.stack(masks.Select(m => MaskLoader.ToTensor(MaskAblations.Apply(m.Mask, ablation), Preprocessor.ImageSize)).ToList());
+                var target = torch.stack(masks.Select(m => MaskLoader.ToTensor(MaskAblations.Apply(m.Mask, ablation), Preprocessor.ImageSize)).ToList()).to(Device);
                 var options = Settings.Inversion with { ReturnMaps = Settings.ReturnedMapSize > 0 };
                 using var output = Inverter.Invert(image.Features, target, options);
                 embeddings = output.Embeddings.clone();
@@ -145,7 +158,7 @@ public sealed class RegionEngine : IDisposable
                 RegionMethod.Blur => VisualPrompts.BlurOutside(image, m.Mask),
                 _ => throw new ArgumentOutOfRangeException(nameof(method), method, null),
             }).ToList();
-            using var pixels = Preprocessor.ToPixelsBatch(prompted);
+            using var pixels = Preprocessor.ToPixelsBatch(prompted).to(Device);
             parts.Add(Model.EncodeImage(pixels));
         }
         return torch.cat(parts, 0);

@@ -240,7 +240,7 @@ public sealed class ComputeExecutor : IDisposable
         RegionEngine engine;
         // Seeded random weights come from libtorch's process-wide generator: silos sharing a process (tests, the
         // embedded demo) must not interleave their seeding, or "the same" model differs between them.
-        lock (LoadLock) engine = RegionEngine.Load(spec.ToSettings());
+        lock (LoadLock) engine = RegionEngine.Load(spec.ToSettings() with { Device = options.Device });
         engines.Add((key, engine));
         return (key, engine);
     }

@@ -21,6 +21,6 @@ public sealed class ComputeOptions
     public int EngineCacheSize { get; set; } = 2;
     /// <summary>torch.set_num_threads at silo start (process-wide); 0 keeps libtorch's default.</summary>
     public int TorchThreads { get; set; }
-    /// <summary>"cpu" only for now (the CPU TorchSharp backend); recorded so a cuda build can read it.</summary>
-    public string Device { get; set; } = "cpu";
+    /// <summary>"auto" (CUDA when the libtorch backend has it, else CPU), "cpu", "cuda" or "cuda:N".</summary>
+    public string Device { get; set; } = "auto";
 }
