@@ -10,7 +10,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
     [Fact]
     public async Task Killing_a_compute_silo_mid_job_loses_nothing()
     {
-        using var data = new JobFixtureData(images: 16, faults: false);
+        using var data = new JobFixtureData(images: 32, faults: false);
         var spec = data.Spec("failover") with { MaxInFlight = 4, Iterations = 10 };
         var expected = data.Direct(spec);
 
@@ -36,7 +36,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         var done = await TestCluster.WaitAsync(job, TimeSpan.FromMinutes(3));
         output.WriteLine(done.ToString());
         Assert.Equal(JobState.Completed, done.State);
-        Assert.Equal(16, done.ImagesDone);
+        Assert.Equal(32, done.ImagesDone);
         Assert.Equal(0, done.ImagesFailed);
         Assert.Equal(0, done.MasksFailed);
         Assert.True(done.Retries > 0, "no image was re-dispatched: the kill hit no work in flight");
