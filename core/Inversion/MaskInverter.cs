@@ -114,7 +114,8 @@ public sealed class MaskInverter : IDisposable
     InversionOutput InvertChunk(ImageFeatures f, Tensor masks, InversionOptions o, InversionPath path)
     {
         long m = masks.shape[0];
-        var losses = torch.zeros(m, o.Iterations, dtype: ScalarType.Float32);
+        // Kept on the device; read once at the end, not per step.
+        var losses = torch.zeros(m, o.Iterations, dtype: ScalarType.Float32, device: f.Embedding.device);
         using var initial = f.Embedding.unsqueeze(0).expand(m, -1).contiguous();
         using var token = initial.clone().requires_grad_(true);
         using var optimizer = new AdamW(token, o.LearningRate, weightDecay: o.WeightDecay);
