@@ -25,8 +25,10 @@ public sealed class ImageFeatures : IDisposable
     public Tensor MlpSlope { get; }
     /// <summary>1/σ of LN2 per token, (n, 1).</summary>
     public Tensor Ln2InvStd { get; }
-    /// <summary>c₂ᵢ = W₁(γ₂ ⊙ x̂_i)/D per token, (n, 4D): LN2's x̂-correction seen from the MLP side.</summary>
-    public Tensor MlpNormalizedMean { get; }
+    /// <summary>act′(a_i) ⊙ c₂ᵢ with c₂ᵢ = W₁(γ₂ ⊙ x̂_i)/D, (n, 4D): LN2's x̂-correction as one product with W₂ᵀg.</summary>
+    public Tensor SlopeNormalizedMean { get; }
+    /// <summary>act′(a_i) ⊙ c₁ with c₁ = W₁γ₂/D, (n, 4D): LN2's mean-correction as one product with W₂ᵀg.</summary>
+    public Tensor SlopeGammaMean { get; }
     /// <summary>x̂_i W_oᵀ per token, (n, D).</summary>
     public Tensor NormalizedOut { get; }
     /// <summary>Gᵀ W_o rows: (d, D), the identity part of (I + J_i)ᵀ already through W_o.</summary>
@@ -47,12 +49,12 @@ public sealed class ImageFeatures : IDisposable
     public int ImageSize => GridSize * PatchSize;
 
     ImageFeatures(LastBlockDecomposition decomposition, Tensor lastInput, Tensor values, Tensor embedding, Tensor scoreJacobian,
-        Tensor scoreJacobianOut, Tensor mlpSlope, Tensor ln2InvStd, Tensor mlpNormalizedMean, Tensor normalizedOut)
+        Tensor scoreJacobianOut, Tensor mlpSlope, Tensor ln2InvStd, Tensor slopeNormalizedMean, Tensor slopeGammaMean, Tensor normalizedOut)
     {
         Decomposition = decomposition;
         Visual = decomposition.Visual;
-        (LastBlockInput, Values, Embedding, ScoreJacobian, ScoreJacobianOut, MlpSlope, Ln2InvStd, MlpNormalizedMean, NormalizedOut) =
-            (lastInput, values, embedding, scoreJacobian, scoreJacobianOut, mlpSlope, ln2InvStd, mlpNormalizedMean, normalizedOut);
+        (LastBlockInput, Values, Embedding, ScoreJacobian, ScoreJacobianOut, MlpSlope, Ln2InvStd, SlopeNormalizedMean, SlopeGammaMean, NormalizedOut) =
+            (lastInput, values, embedding, scoreJacobian, scoreJacobianOut, mlpSlope, ln2InvStd, slopeNormalizedMean, slopeGammaMean, normalizedOut);
         var visual = Visual;
         Tokens = (int)lastInput.shape[0];
         Width = (int)lastInput.shape[1];
@@ -110,7 +112,8 @@ public sealed class ImageFeatures : IDisposable
             embedding.DetachFromDisposeScope(), scoreJac.contiguous().DetachFromDisposeScope(),
             torch.matmul(scoreJac, wo).contiguous().DetachFromDisposeScope(),
             slope.contiguous().DetachFromDisposeScope(), invStd2.contiguous().DetachFromDisposeScope(),
-            mlpNormMean.contiguous().DetachFromDisposeScope(), torch.matmul(xhat2, wo).contiguous().DetachFromDisposeScope());
+            (slope * mlpNormMean).contiguous().DetachFromDisposeScope(), (slope * decomposition.MlpGammaMean).contiguous().DetachFromDisposeScope(),
+            torch.matmul(xhat2, wo).contiguous().DetachFromDisposeScope());
     }
 
     /// <summary>x̂ and 1/σ of a LayerNorm over the last dimension (biased variance, as torch).</summary>
@@ -150,10 +153,11 @@ public sealed class ImageFeatures : IDisposable
         var dec = Decomposition;
         var g = torch.matmul(units, ScoreJacobian);                    // (M, D)   ∂s/∂c
         var t = torch.matmul(g, block.mlp.c_proj.weight!);             // (M, 4D)  W₂ᵀg, shared by all tokens
-        var w = t.unsqueeze(1) * MlpSlope.unsqueeze(0);                // (M, n, 4D) act′ ⊙ W₂ᵀg
+        var w = t.unsqueeze(1) * MlpSlope.unsqueeze(0);                // (M, n, 4D) act′ ⊙ W₂ᵀg: the one big temporary
         var main = torch.matmul(w, dec.FoldedMlpOut);                  // (M, n, D) W_oᵀ diag(γ₂) W₁ᵀ w
-        var meanTerm = torch.matmul(w, dec.MlpGammaMean).unsqueeze(-1) * dec.OutColumnSums;   // LN2 mean correction
-        var xhatTerm = (w * MlpNormalizedMean).sum([-1], keepdim: true) * NormalizedOut;       // LN2 x̂ correction
+        // LN2's corrections need w·c₁ and w·c₂ᵢ per token: with act′ folded in they are (M, 4D) × (4D, n) products.
+        var meanTerm = torch.matmul(t, SlopeGammaMean.t()).unsqueeze(-1) * dec.OutColumnSums;
+        var xhatTerm = torch.matmul(t, SlopeNormalizedMean.t()).unsqueeze(-1) * NormalizedOut;
         var identity = torch.matmul(units, ScoreJacobianOut).unsqueeze(1);                     // W_oᵀ g
         var q = (identity + Ln2InvStd * (main - meanTerm - xhatTerm)) * (1.0 / Tokens);
         return q.MoveToOuterDisposeScope();
@@ -161,7 +165,7 @@ public sealed class ImageFeatures : IDisposable
 
     /// <summary>Tensor memory this image holds, including the explicit map once built.</summary>
     public long ApproximateBytes =>
-        new[] { LastBlockInput, Values, Embedding, ScoreJacobian, ScoreJacobianOut, MlpSlope, Ln2InvStd, MlpNormalizedMean, NormalizedOut }
+        new[] { LastBlockInput, Values, Embedding, ScoreJacobian, ScoreJacobianOut, MlpSlope, Ln2InvStd, SlopeNormalizedMean, SlopeGammaMean, NormalizedOut }
             .Sum(t => t.NumberOfElements * t.ElementSize) + (ExplicitMap is null ? 0 : ExplicitMapBytes);
 
     /// <summary>Bytes the explicit map takes (d·n·D elements).</summary>
@@ -169,7 +173,7 @@ public sealed class ImageFeatures : IDisposable
 
     /// <summary>Materialises u ↦ Q as a (d, n·D) matrix by pushing the identity through the implicit map
     /// in row chunks (bounded temporary memory). Idempotent.</summary>
-    public void BuildExplicitMap(int chunkRows = 32)
+    public void BuildExplicitMap(int chunkRows = 8)
     {
         if (ExplicitMap is not null) return;
         using var noGrad = torch.no_grad();
@@ -205,7 +209,7 @@ public sealed class ImageFeatures : IDisposable
     public void Dispose()
     {
         LastBlockInput.Dispose(); Values.Dispose(); Embedding.Dispose(); ScoreJacobian.Dispose();
-        ScoreJacobianOut.Dispose(); MlpSlope.Dispose(); Ln2InvStd.Dispose(); MlpNormalizedMean.Dispose(); NormalizedOut.Dispose();
+        ScoreJacobianOut.Dispose(); MlpSlope.Dispose(); Ln2InvStd.Dispose(); SlopeNormalizedMean.Dispose(); SlopeGammaMean.Dispose(); NormalizedOut.Dispose();
         ExplicitMap?.Dispose();
         ExplicitMap = null;
     }

@@ -57,17 +57,33 @@ public sealed class MaskInverter : IDisposable
     /// <summary>Masks per chunk. Chunks are independent (summed loss, elementwise Adam), so the size only
     /// trades speed for memory: the hard limit is the step memory budget; below it we prefer chunks whose
     /// largest temporaries stay under <see cref="InversionOptions.PreferredAllocationBytes"/>, because
-    /// glibc serves bigger blocks by fresh mmap (page faults every step) and they fall out of cache.</summary>
+    /// glibc serves bigger blocks by fresh mmap (page faults every step) and they fall out of cache.
+    /// The explicit path is different: each step streams the whole d × n·D map twice, so it takes as many
+    /// masks as the budget allows and bounds its temporaries by sub-chunking after Q (see StepGradient).</summary>
     public static int ChunkSize(ImageFeatures f, InversionOptions options, InversionPath path)
     {
+        if (path == InversionPath.Explicit)
+        {
+            double perMaskQ = 4.0 * 4 * f.Tokens * f.Width; // Q, dQ, and their views in the step
+            return (int)Math.Clamp((options.StepMemoryBudgetBytes - SubChunkBytes(f, options)) / perMaskQ, 1, 4096);
+        }
         double grad = 4.0 * f.Heads * f.Tokens * (double)f.Tokens;                 // ∂s/∂A per mask, bytes
-        double hidden = path == InversionPath.Implicit ? 4.0 * f.Tokens * f.MlpSlope.shape[1] : 0; // act′ ⊙ W₂ᵀg
-        double vanilla = path == InversionPath.Vanilla ? 4.0 * f.Tokens * f.MlpSlope.shape[1] : 0;  // block activations
-        double perMask = 4 * grad + 2 * Math.Max(hidden, vanilla);
+        double hidden = 4.0 * f.Tokens * f.MlpSlope.shape[1];                       // act′ ⊙ W₂ᵀg, or the vanilla block's MLP
+        double perMask = 4 * grad + 2 * hidden;
         int hard = (int)Math.Clamp(options.StepMemoryBudgetBytes / perMask, 1, 4096);
-        int preferred = (int)Math.Max(options.MinChunk, options.PreferredAllocationBytes / Math.Max(grad, Math.Max(hidden, vanilla)));
-        return Math.Max(1, Math.Min(hard, preferred));
+        return Math.Max(1, Math.Min(hard, SubChunkSize(f, options)));
     }
+
+    /// <summary>Masks whose attention-gradient temporaries fit the preferred allocation size.</summary>
+    public static int SubChunkSize(ImageFeatures f, InversionOptions options)
+    {
+        double grad = 4.0 * f.Heads * f.Tokens * (double)f.Tokens;
+        double hidden = 4.0 * f.Tokens * f.MlpSlope.shape[1];
+        return (int)Math.Clamp(options.PreferredAllocationBytes / Math.Max(grad, hidden), Math.Max(1, options.MinChunk), 4096);
+    }
+
+    static double SubChunkBytes(ImageFeatures f, InversionOptions options) =>
+        Math.Min(options.StepMemoryBudgetBytes / 2.0, SubChunkSize(f, options) * 4.0 * 4 * f.Heads * f.Tokens * (double)f.Tokens);
 
     /// <summary>Inverts masks (M, H, W) of values in [0, 1] against one image's features.</summary>
     public InversionOutput Invert(ImageFeatures features, Tensor masks, InversionOptions options)
@@ -121,14 +137,12 @@ public sealed class MaskInverter : IDisposable
         using var optimizer = new AdamW(token, o.LearningRate, weightDecay: o.WeightDecay);
         using var target = masks.to(f.Embedding.dtype);
 
+        int sub = SubChunkSize(f, o);
         for (int k = 0; k < o.Iterations; k++)
         {
             using var scope = torch.NewDisposeScope();
-            var units = torch.nn.functional.normalize(token, p: 2, dim: 1);
-            var maps = Maps(f, units, path, createGraph: true);
-            var perMask = DiceLoss.PerMask(maps, target, token, initial, o.Alpha);
-            losses.select(1, k).copy_(perMask.detach());
-            var grad = torch.autograd.grad([perMask.sum()], [token])[0];
+            var (perMask, grad) = StepGradient(f, token, target, initial, o.Alpha, path, sub);
+            losses.select(1, k).copy_(perMask);
             optimizer.Step(token, grad);
         }
 
@@ -139,7 +153,9 @@ public sealed class MaskInverter : IDisposable
         {
             // Vanilla needs a graph for ∂s/∂A even here; decomposed paths do not.
             var units = torch.nn.functional.normalize(embeddings, p: 2, dim: 1);
-            finalMaps = Maps(f, units, path, createGraph: false).detach();
+            finalMaps = path == InversionPath.Explicit
+                ? torch.cat(SubChunks(m, sub).Select(r => ExplicitMapsFromQ(f, f.ApplyExplicit(units.narrow(0, r.Start, r.Count)))).ToList(), 0)
+                : Maps(f, units, path, createGraph: false).detach();
         }
         var resized = DiceLoss.ResizeToMasks(finalMaps, target);
         var finalDice = DiceLoss.Dice(resized, target);
@@ -153,6 +169,59 @@ public sealed class MaskInverter : IDisposable
             FinalLoss = finalLoss.MoveToOuterDisposeScope(),
             Path = path,
         };
+    }
+
+    static IEnumerable<(long Start, long Count)> SubChunks(long m, int size)
+    {
+        for (long s = 0; s < m; s += size) yield return (s, Math.Min(size, m - s));
+    }
+
+    static Tensor ExplicitMapsFromQ(ImageFeatures f, Tensor q)
+    {
+        using var grad = f.AttentionGradient(q);
+        return LeGrad.MapFromAttentionGradient(grad, f.PatchSize);
+    }
+
+    /// <summary>Per-mask loss (detached) and ∂(Σ loss)/∂token for one optimizer step.
+    /// Explicit path: the chain rule is split at Q. Q = û·L for all masks at once (L is streamed once),
+    /// then each sub-chunk's LeGrad map, Dice and ∂Dice/∂Q are computed and freed before the next, and a
+    /// single backward through û·L (L streamed once more) gives ∂/∂token. Exactly the same gradient as one
+    /// graph, with temporaries bounded by the sub-chunk.</summary>
+    (Tensor Loss, Tensor Gradient) StepGradient(ImageFeatures f, Tensor token, Tensor target, Tensor initial, double alpha, InversionPath path, int sub)
+    {
+        using var scope = torch.NewDisposeScope();
+        var units = torch.nn.functional.normalize(token, p: 2, dim: 1);
+        if (path != InversionPath.Explicit)
+        {
+            var maps = Maps(f, units, path, createGraph: true);
+            var perMask = DiceLoss.PerMask(maps, target, token, initial, alpha);
+            var g = torch.autograd.grad([perMask.sum()], [token])[0];
+            return (perMask.detach().MoveToOuterDisposeScope(), g.MoveToOuterDisposeScope());
+        }
+
+        long m = token.shape[0];
+        var q = f.ApplyExplicit(units);
+        var dq = torch.empty_like(q);
+        var dice = torch.empty(m, dtype: q.dtype, device: q.device);
+        foreach (var (start, count) in SubChunks(m, sub))
+        {
+            using var inner = torch.NewDisposeScope();
+            var qs = q.narrow(0, start, count).detach().clone().requires_grad_(true);
+            var maskSlice = target.narrow(0, start, count);
+            var d = DiceLoss.Dice(DiceLoss.ResizeToMasks(ExplicitMapsFromQ(f, qs), maskSlice), maskSlice);
+            dq.narrow(0, start, count).copy_(torch.autograd.grad([d.sum()], [qs])[0]);
+            dice.narrow(0, start, count).copy_(d.detach());
+        }
+        var surrogate = (q * dq).sum();
+        var loss = dice;
+        if (alpha != 0)
+        {
+            var reg = alpha * (1 - torch.nn.functional.cosine_similarity(token, initial, dim: 1));
+            surrogate = surrogate + reg.sum();
+            loss = dice + reg.detach();
+        }
+        var grad = torch.autograd.grad([surrogate], [token])[0];
+        return (loss.MoveToOuterDisposeScope(), grad.MoveToOuterDisposeScope());
     }
 
     /// <summary>∂(Σ_m loss_m)/∂LET for tokens (M, d) along a path: what one optimizer step sees.

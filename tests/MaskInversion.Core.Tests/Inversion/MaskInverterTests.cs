@@ -31,21 +31,25 @@ public class MaskInverterTests
         }
     }
 
-    [Fact]
-    public void ChunkedInversionEqualsOneChunk()
+    [Theory]
+    [InlineData(InversionPath.Implicit)]
+    [InlineData(InversionPath.Explicit)]
+    public void ChunkedInversionEqualsOneChunk(InversionPath path)
     {
         using var model = InversionTestModels.Model(seed: 22);
         using var inverter = new MaskInverter(model.visual);
         using var scope = torch.NewDisposeScope();
         using var f = inverter.Prepare(InversionTestModels.Image(4));
         var masks = InversionTestModels.Masks(5, 48, seed: 1);
-        var options = new InversionOptions { Iterations = 5, Path = InversionPath.Implicit };
-        using var whole = inverter.Invert(f, masks, options);
-        // Two masks per chunk: three chunks.
+        var options = new InversionOptions { Iterations = 5, Alpha = 1, Path = path };
+        using var whole = inverter.Invert(f, masks, options with { PreferredAllocationBytes = 1L << 40 });
+        // Two masks per (sub-)chunk: three of them.
         var small = options with { PreferredAllocationBytes = 1, MinChunk = 2 };
-        Assert.Equal(2, MaskInverter.ChunkSize(f, small, InversionPath.Implicit));
+        Assert.Equal(2, MaskInverter.SubChunkSize(f, small));
         using var chunked = inverter.Invert(f, masks, small);
         Assert.True(whole.Embeddings.allclose(chunked.Embeddings, rtol: 1e-5, atol: 1e-6));
+        Assert.True(whole.LossPerStep.allclose(chunked.LossPerStep, rtol: 1e-5, atol: 1e-6));
+        Assert.True(whole.Maps!.allclose(chunked.Maps!, rtol: 1e-5, atol: 1e-6));
         Assert.Equal(new long[] { 5, 5 }, chunked.LossPerStep.shape);
     }
 
