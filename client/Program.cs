@@ -4,4 +4,5 @@ using MaskInversion.Client.Commands;
 var root = new RootCommand("MaskInversion.Cluster client: run MaskInversion jobs, benchmarks and tools.");
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(MiniClipCommands.Train());
+root.Subcommands.Add(MiniClipCommands.Eval());
 return root.Parse(args).Invoke();

@@ -11,7 +11,7 @@ public sealed record MiniClipShape
 {
     public int ImageSize { get; init; } = 96;
     public int PatchSize { get; init; } = 8;
-    public int VisionWidth { get; init; } = 128;
+    public int VisionWidth { get; init; } = 64;
     public int VisionLayers { get; init; } = 4;
     public int VisionHeadWidth { get; init; } = 32;
     public int ContextLength { get; init; } = 24;

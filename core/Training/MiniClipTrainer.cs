@@ -18,8 +18,10 @@ public sealed record TrainingOptions
     public double Minutes { get; init; } = 40;
     /// <summary>Exact number of steps; when set, <see cref="Minutes"/> is ignored and a rerun reproduces the run.</summary>
     public int? Steps { get; init; }
-    public int BatchSize { get; init; } = 128;
-    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>With <see cref="Steps"/>: the step where the cosine decay starts (default 80 % of the steps).</summary>
+    public int? DecayStart { get; init; }
+    public int BatchSize { get; init; } = 64;
+    public double LearningRate { get; init; } = 2e-3;
     public double WeightDecay { get; init; } = 0.1;
     public int WarmupSteps { get; init; } = 60;
     /// <summary>Probability that an image is paired with its whole-scene caption rather than one object's prompt.</summary>
@@ -29,6 +31,8 @@ public sealed record TrainingOptions
     /// <summary>Held-out zero-shot check every this many steps (0: never).</summary>
     public int MonitorEvery { get; init; } = 100;
     public int MonitorScenes { get; init; } = 144;
+    /// <summary>Save the weights every this many steps (0: only at the end), so a long run always leaves a model.</summary>
+    public int CheckpointEvery { get; init; } = 500;
     public MiniClipShape Shape { get; init; } = new();
     /// <summary>Progress bar and messages; null is silent.</summary>
     public TextWriter? Progress { get; init; }
@@ -77,15 +81,21 @@ public static class MiniClipTrainer
         var accuracies = new List<(int Step, double Acc)>();
         var live = new List<long>();
         var clock = Stopwatch.StartNew();
+        // Warmup–stable–decay schedule: constant peak after warmup, cosine to zero over the last stretch. In
+        // time mode the decay starts once 80 % of the budget is spent and lasts the remaining 20 % at the speed
+        // then measured, so a machine whose load changes still gets its whole budget; the two integers it picks
+        // are printed and saved, and --steps/--decay-start replays the run exactly.
         int total = o.Steps ?? int.MaxValue;
-        const int calibrationSteps = 20;
+        int? decayStart = o.Steps is { } fixedSteps ? o.DecayStart ?? (int)(0.8 * fixedSteps) : null;
+        var recent = new Queue<double>();
         double lastAccuracy = double.NaN;
         double dataWait = 0; // seconds the trainer waited for scenes: rendering is the bottleneck when this grows
 
         for (int step = 0; step < total; step++)
         {
-            double lr = LearningRate(step, total == int.MaxValue ? null : total, o.WarmupSteps, o.LearningRate);
+            double lr = LearningRate(step, o.WarmupSteps, o.LearningRate, decayStart, total);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            double stepStart = clock.Elapsed.TotalSeconds;
             var waitStart = clock.Elapsed;
             var batch = batches.Next();
             dataWait += (clock.Elapsed - waitStart).TotalSeconds;
@@ -115,14 +125,22 @@ public static class MiniClipTrainer
             live.Add(torch.Tensor.TotalCount);
             losses.Add((step, loss));
 
-            if (o.Steps is null && step + 1 == calibrationSteps)
+            recent.Enqueue(clock.Elapsed.TotalSeconds - stepStart);
+            if (recent.Count > 50) recent.Dequeue();
+            if (o.Steps is null && decayStart is null && clock.Elapsed.TotalMinutes >= 0.8 * o.Minutes)
             {
-                // Fix the schedule's length from the measured speed (with slack for monitoring and other load).
-                double perStep = clock.Elapsed.TotalSeconds / calibrationSteps;
-                total = Math.Max(calibrationSteps + 1, (int)(0.92 * o.Minutes * 60 / perStep));
-                o.Progress?.WriteLine($"\n{perStep:F2} s/step measured: training for {total} steps (rerun with --steps {total} to reproduce).");
+                double perStep = recent.Average();
+                decayStart = step + 1;
+                total = decayStart.Value + Math.Max(1, (int)(0.2 * o.Minutes * 60 / perStep));
+                o.Progress?.WriteLine($"\n{perStep:F2} s/step lately: decaying from step {decayStart} to {total} (replay with --steps {total} --decay-start {decayStart}).");
             }
-
+            // The machine is shared: if it slows down during the decay, stop past 1.25× the budget rather than overrun.
+            if (o.Steps is null && clock.Elapsed.TotalMinutes > 1.25 * o.Minutes && step + 1 < total)
+            {
+                o.Progress?.WriteLine($"\nStopping at step {step + 1} of {total}: past 1.25× the {o.Minutes} minute budget.");
+                total = step + 1;
+            }
+            if (o.CheckpointEvery > 0 && (step + 1) % o.CheckpointEvery == 0) MiniClip.Save(model, output, output);
             bool last = step + 1 == total;
             if (o.MonitorEvery > 0 && ((step + 1) % o.MonitorEvery == 0 || last))
             {
@@ -134,7 +152,9 @@ public static class MiniClipTrainer
             double rate = (step + 1) * o.BatchSize / seconds;
             csv.Add(string.Join(',', (step + 1).ToString(CultureInfo.InvariantCulture), F(loss), F(lr), F(scale), F(seconds), F(rate),
                 accuracies.Count > 0 && accuracies[^1].Step == step + 1 ? F(lastAccuracy) : "", live[^1].ToString(CultureInfo.InvariantCulture)));
-            o.Progress?.Write(ProgressLine(step + 1, total, loss, lr, scale, rate, seconds, lastAccuracy, dataWait / seconds));
+            double fraction = total != int.MaxValue ? (step + 1.0) / total : seconds / (60 * o.Minutes);
+            double etaSeconds = total != int.MaxValue ? seconds / (step + 1) * (total - step - 1) : 60 * o.Minutes - seconds;
+            o.Progress?.Write(ProgressLine(step + 1, total, fraction, etaSeconds, loss, lr, scale, rate, lastAccuracy, dataWait / seconds));
         }
         o.Progress?.WriteLine();
         double minutes = clock.Elapsed.TotalMinutes;
@@ -148,18 +168,19 @@ public static class MiniClipTrainer
         File.WriteAllText(Path.Combine(output, "training.json"), JsonSerializer.Serialize(new
         {
             seed = o.Seed, steps, minutes, batch_size = o.BatchSize, learning_rate = o.LearningRate, weight_decay = o.WeightDecay,
-            warmup_steps = o.WarmupSteps, scene_caption_probability = o.SceneCaptionProbability, final_loss = finalLoss,
+            warmup_steps = o.WarmupSteps, decay_start = decayStart, scene_caption_probability = o.SceneCaptionProbability, final_loss = finalLoss,
             heldout_single_object_acc1 = lastAccuracy, threads = torch.get_num_threads(), shape = o.Shape,
         }, new JsonSerializerOptions { WriteIndented = true }));
         return new TrainingResult(steps, minutes, finalLoss, lastAccuracy, output, live);
     }
 
-    /// <summary>Linear warmup to <paramref name="peak"/>, then cosine decay to zero at <paramref name="total"/> (constant while unknown).</summary>
-    public static double LearningRate(int step, int? total, int warmup, double peak)
+    /// <summary>Linear warmup to <paramref name="peak"/>, constant, then cosine decay to zero from
+    /// <paramref name="decayStart"/> to <paramref name="total"/> (constant while the decay start is unknown).</summary>
+    public static double LearningRate(int step, int warmup, double peak, int? decayStart, int total)
     {
         if (step < warmup) return peak * (step + 1) / warmup;
-        if (total is not { } t || t <= warmup) return peak;
-        double progress = Math.Min(1.0, (double)(step - warmup) / (t - warmup));
+        if (decayStart is not { } d || step < d || total <= d) return peak;
+        double progress = Math.Min(1.0, (double)(step - d) / (total - d));
         return 0.5 * peak * (1 + Math.Cos(Math.PI * progress));
     }
 
@@ -190,16 +211,16 @@ public static class MiniClipTrainer
         return (double)scenes.Where((s, i) => s.Objects[0].ClassIndex == predicted[i]).Count() / scenes.Length;
     }
 
-    static string ProgressLine(int step, int total, double loss, double lr, double scale, double rate, double seconds, double acc, double waitFraction)
+    static string ProgressLine(int step, int total, double fraction, double etaSeconds, double loss, double lr, double scale, double rate, double acc, double waitFraction)
     {
-        bool known = total != int.MaxValue;
         const int width = 24;
-        int filled = known ? (int)Math.Round(width * (double)step / total) : 0;
-        var bar = known ? new string('#', filled) + new string('.', width - filled) : new string('?', width);
-        var eta = known ? TimeSpan.FromSeconds(seconds / step * (total - step)).ToString(@"mm\:ss", CultureInfo.InvariantCulture) : "--:--";
+        int filled = (int)Math.Round(width * Math.Clamp(fraction, 0, 1));
+        var bar = new string('#', filled) + new string('.', width - filled);
+        var eta = TimeSpan.FromSeconds(Math.Max(0, etaSeconds)).ToString(@"mm\:ss", CultureInfo.InvariantCulture);
+        var totalText = total == int.MaxValue ? "?" : total.ToString(CultureInfo.InvariantCulture);
         var accText = double.IsNaN(acc) ? "  -  " : $"{100 * acc,5:F1}";
         return string.Create(CultureInfo.InvariantCulture,
-            $"\r[{bar}] step {step}/{(known ? total.ToString(CultureInfo.InvariantCulture) : "?")} loss {loss:F3} lr {lr:E1} T {scale:F1} {rate:F0} img/s (data wait {100 * waitFraction:F0}%) zs@1 {accText} ETA {eta} ");
+            $"\r[{bar}] step {step}/{totalText} loss {loss:F3} lr {lr:E1} T {scale:F1} {rate:F0} img/s (data wait {100 * waitFraction:F0}%) zs@1 {accText} ETA {eta} ");
     }
 
     static string F(double v) => double.IsNaN(v) ? "" : v.ToString("G6", CultureInfo.InvariantCulture);
