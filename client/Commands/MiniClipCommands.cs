@@ -19,7 +19,7 @@ public static class MiniClipCommands
         var seed = new Option<int>("--seed") { Description = "Seed of the weight init and of the scene stream.", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "Output folder for weights, config, vocabulary and loss curve.", DefaultValueFactory = _ => "miniclip-run" };
         var batch = new Option<int>("--batch") { Description = "Images (and captions) per step.", DefaultValueFactory = _ => 64 };
-        var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 2e-3 };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 5e-4 };
         var width = new Option<int>("--width") { Description = "Image tower width.", DefaultValueFactory = _ => new MiniClipShape().VisionWidth };
         var layers = new Option<int>("--layers") { Description = "Image tower depth.", DefaultValueFactory = _ => new MiniClipShape().VisionLayers };
         var imageSize = new Option<int>("--image-size") { Description = "Input side in pixels (patch 8).", DefaultValueFactory = _ => new MiniClipShape().ImageSize };

@@ -43,23 +43,26 @@ public static class MiniClip
         return config;
     }
 
-    /// <summary>Scenes rendered at the model's input size (so no resize blurs the shapes), 1–4 objects.
-    /// The smallest objects are 0.22 of the side (≈ 21 px at 96 px, over two patches).</summary>
+    /// <summary>Scenes rendered at the model's input size (so no resize blurs the shapes), 1–4 solid objects
+    /// of at least 0.28 of the side (≈ 27 px at 96 px, over three patches). A 36-minute CPU budget did not suffice
+    /// to learn shapes under the stripe/dot/checker textures (a textured run stalled at colour-only accuracy), so
+    /// MiniCLIP's world is solid shapes on the cluttered backgrounds.</summary>
     public static SceneOptions Scenes(int imageSize, int minObjects = 1, int maxObjects = 4) => new()
     {
         Width = imageSize,
         Height = imageSize,
         MinObjects = minObjects,
         MaxObjects = maxObjects,
-        MinSizeFraction = 0.22,
+        MinSizeFraction = 0.28,
         MaxSizeFraction = 0.45,
+        Textures = [ObjectTexture.Solid],
     };
 
-    /// <summary>The bundled folder: <c>MiniClip/</c> beside the running assembly (copied there by the build),
+    /// <summary>The bundled folder: <c>Models/MiniClip/</c> beside the running assembly (copied there by the build),
     /// else <c>core/Models/MiniClip</c> found by walking up from it. Null when neither holds the weights.</summary>
     public static string? Locate()
     {
-        var output = Path.Combine(AppContext.BaseDirectory, FolderName);
+        var output = Path.Combine(AppContext.BaseDirectory, "Models", FolderName);
         if (File.Exists(Path.Combine(output, WeightsFile))) return output;
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
@@ -73,7 +76,7 @@ public static class MiniClip
     public static MiniClipBundle LoadBundled(string? directory = null)
     {
         directory ??= Locate() ?? throw new FileNotFoundException(
-            $"The bundled MiniCLIP was not found: expected {FolderName}/{WeightsFile} beside {AppContext.BaseDirectory} or core/Models/{FolderName} above it.");
+            $"The bundled MiniCLIP was not found: expected Models/{FolderName}/{WeightsFile} beside {AppContext.BaseDirectory} or core/Models/{FolderName} above it.");
         var config = ClipConfig.FromFile(Path.Combine(directory, ConfigFile)) with { Name = ModelName };
         var tokenizer = ClipTokenizer.Load(directory);
         if (tokenizer.VocabSize != config.Text.VocabSize)

@@ -116,7 +116,7 @@ public static class MiniClipEvaluation
         canvas.Clear(SKColors.White);
         using var font = new SKFont(SKTypeface.Default, 13);
         using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
-        string[] titles = ["image", "query mask", "LeGrad of LET0 (image embedding)", "LeGrad after MaskInversion"];
+        string[] titles = ["image", "query mask", "LeGrad map of LET0", "map after MaskInversion"];
         for (int c = 0; c < 4; c++) canvas.DrawText(titles[c], gap + c * (cell + gap), 16, SKTextAlign.Left, font, ink);
         var sampling = new SKSamplingOptions(SKFilterMode.Nearest);
         for (int r = 0; r < samples.Count; r++)

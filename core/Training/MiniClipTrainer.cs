@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using System.Text.Json;
 using MaskInversion.Core.Imaging;
 using MaskInversion.Core.Models;
@@ -21,7 +22,7 @@ public sealed record TrainingOptions
     /// <summary>With <see cref="Steps"/>: the step where the cosine decay starts (default 80 % of the steps).</summary>
     public int? DecayStart { get; init; }
     public int BatchSize { get; init; } = 64;
-    public double LearningRate { get; init; } = 2e-3;
+    public double LearningRate { get; init; } = 5e-4; // 2e-3 stalled at colour-only accuracy
     public double WeightDecay { get; init; } = 0.1;
     public int WarmupSteps { get; init; } = 60;
     /// <summary>Probability that an image is paired with its whole-scene caption rather than one object's prompt.</summary>
@@ -98,11 +99,12 @@ public static class MiniClipTrainer
             double stepStart = clock.Elapsed.TotalSeconds;
             var waitStart = clock.Elapsed;
             var batch = batches.Next();
+            bool noGc = StartNoGcRegion();
             dataWait += (clock.Elapsed - waitStart).TotalSeconds;
             double loss, scale;
             using (var scope = torch.NewDisposeScope())
             {
-                var pixels = preprocessor.ToPixelsBatch(batch.Images);
+                var pixels = Pixels(batch.Images, config.Vision.ImageSize);
                 var tokens = torch.tensor(tokenizer.TokenizeBatch(batch.Captions, config.Text.ContextLength));
                 var image = nn.functional.normalize(model.EncodeImage(pixels), p: 2, dim: -1);
                 var text = nn.functional.normalize(model.EncodeText(tokens), p: 2, dim: -1);
@@ -114,14 +116,18 @@ public static class MiniClipTrainer
                 var columnLogProbs = logits.log_softmax(0);
                 var imageToText = (rowTargets * rowLogProbs).sum(1).mean().neg();
                 var textToImage = (columnTargets * columnLogProbs).sum(0L).mean().neg();
-                var total_loss = (imageToText + textToImage) / 2;
+                var total_loss = torch.stack([imageToText, textToImage]).mean();
                 optimizer.zero_grad();
                 total_loss.backward();
                 optimizer.step();
-                using (torch.no_grad()) model.logit_scale.clamp_(0, Math.Log(100));
+                using (torch.no_grad())
+                using (var min = 0.0.ToScalar())
+                using (var max = Math.Log(100).ToScalar())
+                    model.logit_scale.clamp_(min, max);
                 loss = total_loss.item<float>();
                 scale = model.logit_scale.exp().item<float>();
             }
+            if (noGc && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion) GC.EndNoGCRegion();
             live.Add(torch.Tensor.TotalCount);
             losses.Add((step, loss));
 
@@ -174,6 +180,20 @@ public static class MiniClipTrainer
         return new TrainingResult(steps, minutes, finalLoss, lastAccuracy, output, live);
     }
 
+    /// <summary>
+    /// No garbage collection during a step's tensor work. TorchSharp passes implicit Scalars (every <c>a + b</c>
+    /// carries alpha = 1) to native calls without keeping them alive, so a GC in the middle of a call can
+    /// finalize one while libtorch reads it: two Release-build runs died after 200–500 steps with "Unknown scalar
+    /// type" / "Expected false to be true" from c10::Scalar. Collecting only between steps means everything a
+    /// finalizer frees belongs to calls that have already returned.
+    /// </summary>
+    static bool StartNoGcRegion()
+    {
+        try { return GC.TryStartNoGCRegion(192L << 20); }
+        catch (ArgumentOutOfRangeException) { return false; }
+        catch (InvalidOperationException) { return false; } // already in a region
+    }
+
     /// <summary>Linear warmup to <paramref name="peak"/>, constant, then cosine decay to zero from
     /// <paramref name="decayStart"/> to <paramref name="total"/> (constant while the decay start is unknown).</summary>
     public static double LearningRate(int step, int warmup, double peak, int? decayStart, int total)
@@ -182,6 +202,28 @@ public static class MiniClipTrainer
         if (decayStart is not { } d || step < d || total <= d) return peak;
         double progress = Math.Min(1.0, (double)(step - d) / (total - d));
         return 0.5 * peak * (1 + Math.Cos(Math.PI * progress));
+    }
+
+    /// <summary>Scenes are rendered at the input size, so preprocessing is only OpenAI's mean/std: done here in one
+    /// pass into one tensor. (Per-image tensor ops with implicit scalar arguments crashed a Release-build run once
+    /// with "Unknown scalar type"; this path creates no Scalars at all.)</summary>
+    static Tensor Pixels(IReadOnlyList<RgbImage> images, int size)
+    {
+        var data = new float[images.Count * 3 * size * size];
+        var mean = Preprocessor.OpenAIMean;
+        var std = Preprocessor.OpenAIStd;
+        int plane = size * size;
+        for (int b = 0; b < images.Count; b++)
+        {
+            var img = images[b];
+            if (img.Width != size || img.Height != size) throw new ArgumentException($"Training images must be {size}×{size}, got {img.Width}×{img.Height}.");
+            for (int c = 0; c < 3; c++)
+            {
+                int offset = (b * 3 + c) * plane;
+                for (int i = 0; i < plane; i++) data[offset + i] = (img.Pixels[3 * i + c] / 255f - mean[c]) / std[c];
+            }
+        }
+        return torch.tensor(data, dtype: ScalarType.Float32).reshape(images.Count, 3, size, size);
     }
 
     /// <summary>(B, B) float: 1 where caption j names only classes present in image i.</summary>
@@ -206,7 +248,7 @@ public static class MiniClipTrainer
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var classes = ZeroShotClassifier.BuildClassEmbeddings(model, tokenizer, classNames, PromptTemplates.Single);
-        var image = nn.functional.normalize(model.EncodeImage(preprocessor.ToPixelsBatch(scenes.Select(s => s.Image).ToList())), p: 2, dim: -1);
+        var image = nn.functional.normalize(model.EncodeImage(Pixels(scenes.Select(s => s.Image).ToList(), preprocessor.ImageSize)), p: 2, dim: -1);
         var predicted = torch.matmul(image, classes.t()).argmax(1).data<long>().ToArray();
         return (double)scenes.Where((s, i) => s.Objects[0].ClassIndex == predicted[i]).Count() / scenes.Length;
     }
