@@ -6,4 +6,6 @@ root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 foreach (var command in JobCommands.Create()) root.Subcommands.Add(command);
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(MiniClipCommands.Train());
+root.Subcommands.Add(MiniClipCommands.Eval());
 return await root.Parse(args).InvokeAsync();

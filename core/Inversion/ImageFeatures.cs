@@ -188,7 +188,8 @@ public sealed class ImageFeatures : IDisposable
                 map.narrow(0, start, rows).copy_(q.reshape(rows, -1));
             }
         }
-        ExplicitMap = map;
+        // The features own the map: a caller's dispose scope (e.g. one per method in RegionEngine) must not free it.
+        ExplicitMap = map.DetachFromDisposeScope();
     }
 
     /// <summary>Q (M, n, D) from the explicit map: one (M, d) × (d, n·D) product.</summary>

@@ -73,7 +73,10 @@ public sealed class MultiheadAttention : nn.Module<Tensor, Tensor>
     public Tensor Probabilities(Tensor q, Tensor k, Tensor? mask = null)
     {
         using var scope = torch.NewDisposeScope();
-        var logits = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / Math.Sqrt(HeadDim));
+        // An explicit, disposed-at-the-end Scalar: the implicit conversion's temporary can be finalized mid-call
+        // in Release builds under GC pressure ("Unknown scalar type").
+        using var scale = (1.0 / Math.Sqrt(HeadDim)).ToScalar();
+        var logits = torch.matmul(q, k.transpose(-1, -2)).mul_(scale);
         if (mask is not null) logits = logits + mask;
         return torch.softmax(logits, -1).MoveToOuterDisposeScope();
     }

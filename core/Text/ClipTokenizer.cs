@@ -219,7 +219,8 @@ public sealed partial class ClipTokenizer
     static IEnumerable<int> BytesToUnicodeOrderBytes() =>
         Enumerable.Range(0, 256).Where(IsPrintable).Concat(Enumerable.Range(0, 256).Where(b => !IsPrintable(b)));
 
-    static IEnumerable<char> BytesToUnicodeOrder() => BytesToUnicodeOrderBytes().Select(b => ByteToChar[b]);
+    /// <summary>The 256 byte-level characters in vocabulary order (internal: vocabulary builders need the same alphabet).</summary>
+    internal static IEnumerable<char> BytesToUnicodeOrder() => BytesToUnicodeOrderBytes().Select(b => ByteToChar[b]);
 
     static void RequireFile(string path, string what)
     {

@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime;
+using System.Text.Json;
+using MaskInversion.Core.Imaging;
+using MaskInversion.Core.Models;
+using MaskInversion.Core.Synthetic;
+using MaskInversion.Core.Text;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MaskInversion.Core.Training;
+
+public sealed record TrainingOptions
+{
+    public required string OutputDirectory { get; init; }
+    public int Seed { get; init; } = 0;
+    /// <summary>Wall-clock budget; the step count is fixed from the measured speed early on (see <see cref="Steps"/>).</summary>
+    public double Minutes { get; init; } = 40;
+    /// <summary>Exact number of steps; when set, <see cref="Minutes"/> is ignored and a rerun reproduces the run.</summary>
+    public int? Steps { get; init; }
+    /// <summary>With <see cref="Steps"/>: the step where the cosine decay starts (default 80 % of the steps).</summary>
+    public int? DecayStart { get; init; }
+    public int BatchSize { get; init; } = 64;
+    public double LearningRate { get; init; } = 5e-4; // 2e-3 stalled at colour-only accuracy
+    public double WeightDecay { get; init; } = 0.1;
+    public int WarmupSteps { get; init; } = 60;
+    /// <summary>Probability that an image is paired with its whole-scene caption rather than one object's prompt.</summary>
+    public double SceneCaptionProbability { get; init; } = 0.5;
+    /// <summary>Torch intra-op threads; 0 keeps the library default.</summary>
+    public int Threads { get; init; } = 0;
+    /// <summary>Held-out zero-shot check every this many steps (0: never).</summary>
+    public int MonitorEvery { get; init; } = 100;
+    public int MonitorScenes { get; init; } = 144;
+    /// <summary>Save the weights every this many steps (0: only at the end), so a long run always leaves a model.</summary>
+    public int CheckpointEvery { get; init; } = 500;
+    public MiniClipShape Shape { get; init; } = new();
+    /// <summary>Progress bar and messages; null is silent.</summary>
+    public TextWriter? Progress { get; init; }
+}
+
+public sealed record TrainingResult(int Steps, double Minutes, double FinalLoss, double HeldOutAccuracy, string Directory,
+    IReadOnlyList<long> LiveTensorsAfterStep);
+
+/// <summary>
+/// CLIP's contrastive training of a fresh <see cref="MiniClip"/> on an endless stream of generated scenes:
+/// symmetric InfoNCE with a learnable temperature (logit_scale clamped at ln 100 as OpenCLIP does), AdamW
+/// with decoupled weight decay on matrices only, linear warmup then cosine decay. Because one caption may be
+/// true of several images in a batch ("a photo of a red circle." fits every image holding a red circle), the
+/// targets are multi-positive: image i and caption j match when every class the caption names is in image i,
+/// and each softmax's target mass is spread evenly over its positives (plain CLIP would push true pairs apart).
+/// </summary>
+public static class MiniClipTrainer
+{
+    public static TrainingResult Train(TrainingOptions o)
+    {
+        if (o.BatchSize < 2) throw new ArgumentOutOfRangeException(nameof(o), "Contrastive training needs a batch of at least 2.");
+        if (o.Threads > 0) torch.set_num_threads(o.Threads);
+        var output = Path.GetFullPath(o.OutputDirectory);
+        Directory.CreateDirectory(output);
+        var tokenizer = VocabularyBuilder.Write(output);
+        var config = MiniClip.Config(tokenizer.VocabSize, o.Shape);
+
+        torch.random.manual_seed(o.Seed);
+        using var model = new ClipModel(config);
+        model.train();
+        var decay = model.named_parameters().Where(p => p.parameter.dim() >= 2 && p.name != "positional_embedding" && !p.name.EndsWith("positional_embedding") && !p.name.Contains("token_embedding")).Select(p => p.parameter).ToList();
+        var noDecay = model.parameters().Except(decay).ToList();
+        using var optimizer = torch.optim.AdamW(
+            [new TorchSharp.Modules.AdamW.ParamGroup(decay, new TorchSharp.Modules.AdamW.Options { weight_decay = o.WeightDecay }),
+             new TorchSharp.Modules.AdamW.ParamGroup(noDecay, new TorchSharp.Modules.AdamW.Options { weight_decay = 0 })],
+            lr: o.LearningRate, beta1: 0.9, beta2: 0.98, eps: 1e-6);
+
+        var sceneOptions = MiniClip.Scenes(config.Vision.ImageSize);
+        var preprocessor = new Preprocessor(config.Vision.ImageSize);
+        var monitor = MonitorSet(config.Vision.ImageSize, o.MonitorScenes);
+        var classNames = SceneVocabulary.Default.ClassNames.ToArray();
+        using var batches = new TrainingBatches(o.Seed, sceneOptions, o.BatchSize, o.SceneCaptionProbability);
+
+        var csv = new List<string> { "step,loss,lr,logit_scale,seconds,images_per_second,heldout_acc1,live_tensors" };
+        var losses = new List<(int Step, double Loss)>();
+        var accuracies = new List<(int Step, double Acc)>();
+        var live = new List<long>();
+        var clock = Stopwatch.StartNew();
+        // Warmup–stable–decay schedule: constant peak after warmup, cosine to zero over the last stretch. In
+        // time mode the decay starts once 80 % of the budget is spent and lasts the remaining 20 % at the speed
+        // then measured, so a machine whose load changes still gets its whole budget; the two integers it picks
+        // are printed and saved, and --steps/--decay-start replays the run exactly.
+        int total = o.Steps ?? int.MaxValue;
+        int? decayStart = o.Steps is { } fixedSteps ? o.DecayStart ?? (int)(0.8 * fixedSteps) : null;
+        var recent = new Queue<double>();
+        double lastAccuracy = double.NaN;
+        double dataWait = 0; // seconds the trainer waited for scenes: rendering is the bottleneck when this grows
+
+        for (int step = 0; step < total; step++)
+        {
+            double lr = LearningRate(step, o.WarmupSteps, o.LearningRate, decayStart, total);
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            double stepStart = clock.Elapsed.TotalSeconds;
+            var waitStart = clock.Elapsed;
+            var batch = batches.Next();
+            bool noGc = StartNoGcRegion();
+            dataWait += (clock.Elapsed - waitStart).TotalSeconds;
+            double loss, scale;
+            using (var scope = torch.NewDisposeScope())
+            {
+                var pixels = Pixels(batch.Images, config.Vision.ImageSize);
+                var tokens = torch.tensor(tokenizer.TokenizeBatch(batch.Captions, config.Text.ContextLength));
+                var image = nn.functional.normalize(model.EncodeImage(pixels), p: 2, dim: -1);
+                var text = nn.functional.normalize(model.EncodeText(tokens), p: 2, dim: -1);
+                var logits = model.logit_scale.exp() * torch.matmul(image, text.t());
+                var positives = Positives(batch.ImageClasses, batch.CaptionClasses);
+                var rowTargets = positives / positives.sum(1, keepdim: true);
+                var columnTargets = positives / positives.sum(0, keepdim: true);
+                var rowLogProbs = logits.log_softmax(1);
+                var columnLogProbs = logits.log_softmax(0);
+                var imageToText = (rowTargets * rowLogProbs).sum(1).mean().neg();
+                var textToImage = (columnTargets * columnLogProbs).sum(0L).mean().neg();
+                var total_loss = torch.stack([imageToText, textToImage]).mean();
+                optimizer.zero_grad();
+                total_loss.backward();
+                optimizer.step();
+                using (torch.no_grad())
+                using (var min = 0.0.ToScalar())
+                using (var max = Math.Log(100).ToScalar())
+                    model.logit_scale.clamp_(min, max);
+                loss = total_loss.item<float>();
+                scale = model.logit_scale.exp().item<float>();
+            }
+            if (noGc && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion) GC.EndNoGCRegion();
+            live.Add(torch.Tensor.TotalCount);
+            losses.Add((step, loss));
+
+            recent.Enqueue(clock.Elapsed.TotalSeconds - stepStart);
+            if (recent.Count > 50) recent.Dequeue();
+            if (o.Steps is null && decayStart is null && clock.Elapsed.TotalMinutes >= 0.8 * o.Minutes)
+            {
+                double perStep = recent.Average();
+                decayStart = step + 1;
+                total = decayStart.Value + Math.Max(1, (int)(0.2 * o.Minutes * 60 / perStep));
+                o.Progress?.WriteLine($"\n{perStep:F2} s/step lately: decaying from step {decayStart} to {total} (replay with --steps {total} --decay-start {decayStart}).");
+            }
+            // The machine is shared: if it slows down during the decay, stop past 1.25× the budget rather than overrun.
+            if (o.Steps is null && clock.Elapsed.TotalMinutes > 1.25 * o.Minutes && step + 1 < total)
+            {
+                o.Progress?.WriteLine($"\nStopping at step {step + 1} of {total}: past 1.25× the {o.Minutes} minute budget.");
+                total = step + 1;
+            }
+            if (o.CheckpointEvery > 0 && (step + 1) % o.CheckpointEvery == 0) MiniClip.Save(model, output, output);
+            bool last = step + 1 == total;
+            if (o.MonitorEvery > 0 && ((step + 1) % o.MonitorEvery == 0 || last))
+            {
+                lastAccuracy = HeldOutAccuracy(model, tokenizer, preprocessor, monitor, classNames);
+                accuracies.Add((step + 1, lastAccuracy));
+                model.train();
+            }
+            double seconds = clock.Elapsed.TotalSeconds;
+            double rate = (step + 1) * o.BatchSize / seconds;
+            csv.Add(string.Join(',', (step + 1).ToString(CultureInfo.InvariantCulture), F(loss), F(lr), F(scale), F(seconds), F(rate),
+                accuracies.Count > 0 && accuracies[^1].Step == step + 1 ? F(lastAccuracy) : "", live[^1].ToString(CultureInfo.InvariantCulture)));
+            double fraction = total != int.MaxValue ? (step + 1.0) / total : seconds / (60 * o.Minutes);
+            double etaSeconds = total != int.MaxValue ? seconds / (step + 1) * (total - step - 1) : 60 * o.Minutes - seconds;
+            o.Progress?.Write(ProgressLine(step + 1, total, fraction, etaSeconds, loss, lr, scale, rate, lastAccuracy, dataWait / seconds));
+        }
+        o.Progress?.WriteLine();
+        double minutes = clock.Elapsed.TotalMinutes;
+        int steps = losses.Count;
+        double finalLoss = losses.Skip(Math.Max(0, steps - 20)).Average(l => l.Loss);
+
+        model.eval();
+        MiniClip.Save(model, output, output);
+        File.WriteAllLines(Path.Combine(output, "loss-curve.csv"), csv);
+        LossCurvePlot.Save(Path.Combine(output, "loss-curve.png"), losses, accuracies);
+        File.WriteAllText(Path.Combine(output, "training.json"), JsonSerializer.Serialize(new
+        {
+            seed = o.Seed, steps, minutes, batch_size = o.BatchSize, learning_rate = o.LearningRate, weight_decay = o.WeightDecay,
+            warmup_steps = o.WarmupSteps, decay_start = decayStart, scene_caption_probability = o.SceneCaptionProbability, final_loss = finalLoss,
+            heldout_single_object_acc1 = lastAccuracy, threads = torch.get_num_threads(), shape = o.Shape,
+        }, new JsonSerializerOptions { WriteIndented = true }));
+        return new TrainingResult(steps, minutes, finalLoss, lastAccuracy, output, live);
+    }
+
+    /// <summary>
+    /// No garbage collection during a step's tensor work. TorchSharp passes implicit Scalars (every <c>a + b</c>
+    /// carries alpha = 1) to native calls without keeping them alive, so a GC in the middle of a call can
+    /// finalize one while libtorch reads it: two Release-build runs died after 200–500 steps with "Unknown scalar
+    /// type" / "Expected false to be true" from c10::Scalar. Collecting only between steps means everything a
+    /// finalizer frees belongs to calls that have already returned.
+    /// </summary>
+    static bool StartNoGcRegion()
+    {
+        try { return GC.TryStartNoGCRegion(192L << 20); }
+        catch (ArgumentOutOfRangeException) { return false; }
+        catch (InvalidOperationException) { return false; } // already in a region
+    }
+
+    /// <summary>Linear warmup to <paramref name="peak"/>, constant, then cosine decay to zero from
+    /// <paramref name="decayStart"/> to <paramref name="total"/> (constant while the decay start is unknown).</summary>
+    public static double LearningRate(int step, int warmup, double peak, int? decayStart, int total)
+    {
+        if (step < warmup) return peak * (step + 1) / warmup;
+        if (decayStart is not { } d || step < d || total <= d) return peak;
+        double progress = Math.Min(1.0, (double)(step - d) / (total - d));
+        return 0.5 * peak * (1 + Math.Cos(Math.PI * progress));
+    }
+
+    /// <summary>Scenes are rendered at the input size, so preprocessing is only OpenAI's mean/std: done here in one
+    /// pass into one tensor. (Per-image tensor ops with implicit scalar arguments crashed a Release-build run once
+    /// with "Unknown scalar type"; this path creates no Scalars at all.)</summary>
+    static Tensor Pixels(IReadOnlyList<RgbImage> images, int size)
+    {
+        var data = new float[images.Count * 3 * size * size];
+        var mean = Preprocessor.OpenAIMean;
+        var std = Preprocessor.OpenAIStd;
+        int plane = size * size;
+        for (int b = 0; b < images.Count; b++)
+        {
+            var img = images[b];
+            if (img.Width != size || img.Height != size) throw new ArgumentException($"Training images must be {size}×{size}, got {img.Width}×{img.Height}.");
+            for (int c = 0; c < 3; c++)
+            {
+                int offset = (b * 3 + c) * plane;
+                for (int i = 0; i < plane; i++) data[offset + i] = (img.Pixels[3 * i + c] / 255f - mean[c]) / std[c];
+            }
+        }
+        return torch.tensor(data, dtype: ScalarType.Float32).reshape(images.Count, 3, size, size);
+    }
+
+    /// <summary>(B, B) float: 1 where caption j names only classes present in image i.</summary>
+    static Tensor Positives(ulong[] imageClasses, ulong[] captionClasses)
+    {
+        int b = imageClasses.Length;
+        var data = new float[b * b];
+        for (int i = 0; i < b; i++)
+            for (int j = 0; j < b; j++)
+                data[i * b + j] = (captionClasses[j] & ~imageClasses[i]) == 0 ? 1f : 0f;
+        return torch.tensor(data, dtype: ScalarType.Float32).reshape(b, b);
+    }
+
+    /// <summary>Held-out single-object scenes (a seed training never uses): the zero-shot accuracy the run is watched by.</summary>
+    static Scene[] MonitorSet(int imageSize, int count) =>
+        count <= 0 ? [] : new SceneGenerator(MiniClip.HeldOutSceneSeed + 1, MiniClip.Scenes(imageSize, 1, 1)).Generate(0, count);
+
+    static double HeldOutAccuracy(ClipModel model, ClipTokenizer tokenizer, Preprocessor preprocessor, Scene[] scenes, string[] classNames)
+    {
+        if (scenes.Length == 0) return double.NaN;
+        model.eval();
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var classes = ZeroShotClassifier.BuildClassEmbeddings(model, tokenizer, classNames, PromptTemplates.Single);
+        var image = nn.functional.normalize(model.EncodeImage(Pixels(scenes.Select(s => s.Image).ToList(), preprocessor.ImageSize)), p: 2, dim: -1);
+        var predicted = torch.matmul(image, classes.t()).argmax(1).data<long>().ToArray();
+        return (double)scenes.Where((s, i) => s.Objects[0].ClassIndex == predicted[i]).Count() / scenes.Length;
+    }
+
+    static string ProgressLine(int step, int total, double fraction, double etaSeconds, double loss, double lr, double scale, double rate, double acc, double waitFraction)
+    {
+        const int width = 24;
+        int filled = (int)Math.Round(width * Math.Clamp(fraction, 0, 1));
+        var bar = new string('#', filled) + new string('.', width - filled);
+        var eta = TimeSpan.FromSeconds(Math.Max(0, etaSeconds)).ToString(@"mm\:ss", CultureInfo.InvariantCulture);
+        var totalText = total == int.MaxValue ? "?" : total.ToString(CultureInfo.InvariantCulture);
+        var accText = double.IsNaN(acc) ? "  -  " : $"{100 * acc,5:F1}";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"\r[{bar}] step {step}/{totalText} loss {loss:F3} lr {lr:E1} T {scale:F1} {rate:F0} img/s (data wait {100 * waitFraction:F0}%) zs@1 {accText} ETA {eta} ");
+    }
+
+    static string F(double v) => double.IsNaN(v) ? "" : v.ToString("G6", CultureInfo.InvariantCulture);
+}
