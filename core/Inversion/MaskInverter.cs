@@ -200,19 +200,27 @@ public sealed class MaskInverter : IDisposable
         }
 
         long m = token.shape[0];
-        var q = f.ApplyExplicit(units);
-        var dq = torch.empty_like(q);
-        var dice = torch.empty(m, dtype: q.dtype, device: q.device);
-        foreach (var (start, count) in SubChunks(m, sub))
+        Tensor q, dUnits;
+        var dice = torch.empty(m, dtype: token.dtype, device: token.device);
+        using (torch.no_grad())
         {
-            using var inner = torch.NewDisposeScope();
-            var qs = q.narrow(0, start, count).detach().clone().requires_grad_(true);
-            var maskSlice = target.narrow(0, start, count);
-            var d = DiceLoss.Dice(DiceLoss.ResizeToMasks(ExplicitMapsFromQ(f, qs), maskSlice), maskSlice);
-            dq.narrow(0, start, count).copy_(torch.autograd.grad([d.sum()], [qs])[0]);
-            dice.narrow(0, start, count).copy_(d.detach());
+            // No graph over Q (M·n·D): its gradient is formed explicitly, then one product with Lᵀ.
+            q = f.ApplyExplicit(units.detach());
+            var dq = torch.empty_like(q);
+            foreach (var (start, count) in SubChunks(m, sub))
+            {
+                using var inner = torch.NewDisposeScope();
+                using var enable = torch.enable_grad();
+                var qs = q.narrow(0, start, count).clone().requires_grad_(true);
+                var maskSlice = target.narrow(0, start, count);
+                var d = DiceLoss.Dice(DiceLoss.ResizeToMasks(ExplicitMapsFromQ(f, qs), maskSlice), maskSlice);
+                dq.narrow(0, start, count).copy_(torch.autograd.grad([d.sum()], [qs])[0]);
+                dice.narrow(0, start, count).copy_(d.detach());
+            }
+            dUnits = torch.matmul(dq.view(m, -1), f.ExplicitMap!.t());
         }
-        var surrogate = (q * dq).sum();
+        // Back through û = token/‖token‖ and the regulariser: a (M, d) graph.
+        var surrogate = (units * dUnits).sum();
         var loss = dice;
         if (alpha != 0)
         {

@@ -65,7 +65,9 @@ public class MaskInverterTests
             using var f = inverter.Prepare(pixels);
             var path = (InversionPath)(1 + i % 3);
             using var output = inverter.Invert(f, masks, new InversionOptions { Iterations = 3, Path = path });
-            using var lossGrad = inverter.LossGradient(f, masks, output.Embeddings, 1, path).Gradient;
+            var (loss, grad) = inverter.LossGradient(f, masks, output.Embeddings, 1, path);
+            loss.Dispose();
+            grad.Dispose();
         }
         static long Live()
         {
