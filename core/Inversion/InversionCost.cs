@@ -1,7 +1,8 @@
 namespace MaskInversion.Core.Inversion;
 
-/// <summary>Analytic FLOP counts of the three paths (multiply-adds ×2), used to choose a path per image
-/// and to report achieved FLOP rates. Backward of a linear chain ≈ 2× its forward.</summary>
+/// <summary>Analytic FLOP counts of the decomposed paths (multiply-adds ×2), used to choose a path per image
+/// and to report achieved FLOP rates. The backbone is frozen, so a step's backward needs input gradients only:
+/// about one more forward's worth of products.</summary>
 public readonly record struct InversionCost(int Tokens, int Width, int MlpWidth, int Heads, int EmbedDim)
 {
     public static InversionCost Of(ImageFeatures f) => new(f.Tokens, f.Width, (int)f.MlpSlope.shape[1], f.Heads, f.EmbedDim);
@@ -16,18 +17,23 @@ public readonly record struct InversionCost(int Tokens, int Width, int MlpWidth,
     /// <summary>Q Vᵀ per head plus the map and loss (small).</summary>
     public double AttentionGradientForward => 2 * N * N * D;
 
-    public double StepFlops(InversionPath path) => path switch
+    /// <summary>One map evaluation (forward) for one mask.</summary>
+    public double ForwardFlops(InversionPath path) => path switch
     {
-        InversionPath.Implicit => 3 * (ImplicitMapForward + AttentionGradientForward),
-        InversionPath.Explicit => 3 * (ExplicitMapForward + AttentionGradientForward),
+        InversionPath.Implicit => ImplicitMapForward + AttentionGradientForward,
+        InversionPath.Explicit => ExplicitMapForward + AttentionGradientForward,
         _ => throw new ArgumentOutOfRangeException(nameof(path)),
     };
+
+    /// <summary>One optimizer step for one mask: forward plus the input-gradient backward.</summary>
+    public double StepFlops(InversionPath path) => 2 * ForwardFlops(path);
 
     /// <summary>Building the explicit map: the implicit map applied to the d unit vectors.</summary>
     public double ExplicitBuildFlops => EmbedDim * ImplicitMapForward;
 
+    /// <summary>K steps plus the final map of the returned tokens, and the explicit build when used.</summary>
     public double TotalFlops(InversionPath path, int masks, int iterations) =>
-        (path == InversionPath.Explicit ? ExplicitBuildFlops : 0) + (double)masks * (iterations + 1) * StepFlops(path);
+        (path == InversionPath.Explicit ? ExplicitBuildFlops : 0) + (double)masks * (iterations * StepFlops(path) + ForwardFlops(path));
 
     /// <summary>Explicit when its one-off build is repaid by cheaper steps; implicit otherwise.</summary>
     public InversionPath Choose(int masks, int iterations, long explicitBytes, long budgetBytes) =>
