@@ -1,6 +1,8 @@
 using System.CommandLine;
 using MaskInversion.Core.Datasets;
 using MaskInversion.Core.Pipeline;
+using MaskInversion.Core.Synthetic;
+using MaskInversion.Core.Training;
 using MaskInversion.Grains;
 using MaskInversion.Grains.Demo;
 using Spectre.Console;
@@ -13,10 +15,12 @@ namespace MaskInversion.Client.Commands;
 /// </summary>
 public static class DemoCommand
 {
-    /// <summary>The demo's model until trained MiniCLIP weights land: a seeded random tiny CLIP. Replacing it with
-    /// real weights is passing --model/--weights/--tokenizer (or changing these defaults).</summary>
+    /// <summary>A seeded random tiny CLIP (the cluster benchmark's model, and the demo's fallback when the bundled
+    /// MiniCLIP is missing).</summary>
     public static TinyModelFiles WriteDefaultModel(string folder) =>
         TinyModelFiles.Write(Path.Combine(folder, "model"), SyntheticDataset.Classes.Select(c => c.Name), imageSize: 64, patch: 8, width: 64, layers: 2, embed: 32);
+
+    static int ClipConfigSize(string configPath) => MaskInversion.Core.Models.ClipConfig.FromFile(configPath).Vision.ImageSize;
 
     /// <summary>Writes the dataset unless the folder already holds one with the same shape.</summary>
     public static SyntheticDataset.Info EnsureDataset(string folder, int images, int masksPerImage)
@@ -30,37 +34,72 @@ public static class DemoCommand
         return info;
     }
 
+    /// <summary>Held-out MiniCLIP scenes (2–4 objects, the generator seed training never used) in OpenImages layout,
+    /// unless the folder already holds them.</summary>
+    public static (string Root, string Split, int Images, int Masks) EnsureSceneDataset(string folder, int images, int imageSize)
+    {
+        var marker = Path.Combine(folder, $"scenes-{images}-{imageSize}.txt");
+        if (File.Exists(marker))
+        {
+            var lines = File.ReadAllLines(marker);
+            return (Path.GetFullPath(folder), "validation", images, int.Parse(lines[0], System.Globalization.CultureInfo.InvariantCulture));
+        }
+        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        var summary = SceneDataset.WriteOpenImages(folder, "validation", images, MiniClip.HeldOutSceneSeed, MiniClip.Scenes(imageSize, minObjects: 2));
+        File.WriteAllText(marker, $"{summary.Objects}\nHeld-out MiniCLIP scenes written by `client demo`.\n");
+        return (Path.GetFullPath(folder), "validation", summary.Images, summary.Objects);
+    }
+
     public static Command Create()
     {
         var folder = new Option<string>("--data") { Description = "Dataset folder (generated when absent).", DefaultValueFactory = _ => "./out/demo-data" };
-        var images = new Option<int>("--images") { Description = "Images to generate.", DefaultValueFactory = _ => 8 };
+        var images = new Option<int>("--images") { Description = "Images to generate.", DefaultValueFactory = _ => 24 };
         var masks = new Option<int>("--masks-per-image") { Description = "Masks per image.", DefaultValueFactory = _ => 3 };
         var iterations = new Option<int>("--iterations") { Description = "MaskInversion steps K.", DefaultValueFactory = _ => 10 };
         var methods = new Option<string>("--methods") { Description = "Methods (see submit).", DefaultValueFactory = _ => "maskinversion,baselines" };
         var output = new Option<string>("--output") { Description = "Jobs folder.", DefaultValueFactory = _ => "./out/demo-jobs" };
-        var model = new Option<string?>("--model") { Description = "Model name or config JSON (default: the tiny random demo model)." };
-        var weights = new Option<string?>("--weights") { Description = "Safetensors weights (default: none, seeded random)." };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer (default: the demo's vocabulary built from the class names)." };
-        var size = new Option<int>("--image-size") { Description = "Input side (default: the demo model's 64).", DefaultValueFactory = _ => 64 };
+        var model = new Option<string?>("--model") { Description = "Model name or config JSON (default: the bundled MiniCLIP)." };
+        var weights = new Option<string?>("--weights") { Description = "Safetensors weights (default: the bundled MiniCLIP's)." };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer (default: the bundled MiniCLIP vocabulary)." };
+        var size = new Option<int?>("--image-size") { Description = "Input side (default: the model's own, 96 for MiniCLIP)." };
         var cmd = new Command("demo", "Run a whole job in this process on a small generated dataset and print the metrics.")
         {
             folder, images, masks, iterations, methods, output, model, weights, tokenizer, size,
         };
         cmd.SetAction(async (r, ct) =>
         {
-            var data = EnsureDataset(r.GetValue(folder)!, r.GetValue(images), r.GetValue(masks));
-            var tiny = WriteDefaultModel(data.Root);
+            // Default: the bundled MiniCLIP on held-out scenes of its own world; a seeded random tiny CLIP on noise
+            // images only if the bundle is missing.
+            var bundle = MiniClip.Locate();
+            string root, split, modelPath, tokenizerPath;
+            string? weightsPath;
+            int imageSize, imageCount, maskCount;
+            if (bundle is not null)
+            {
+                imageSize = r.GetValue(size) ?? ClipConfigSize(Path.Combine(bundle, MiniClip.ConfigFile));
+                (root, split, imageCount, maskCount) = EnsureSceneDataset(r.GetValue(folder)!, r.GetValue(images), imageSize);
+                (modelPath, weightsPath, tokenizerPath) = (Path.Combine(bundle, MiniClip.ConfigFile), Path.Combine(bundle, MiniClip.WeightsFile), bundle);
+            }
+            else
+            {
+                AnsiConsole.MarkupLine("[yellow]The bundled MiniCLIP was not found: using a seeded random tiny CLIP (metrics are chance).[/]");
+                var synthetic = EnsureDataset(r.GetValue(folder)!, r.GetValue(images), r.GetValue(masks));
+                var tinyModel = WriteDefaultModel(synthetic.Root);
+                (root, split, imageCount, maskCount) = (synthetic.Root, synthetic.Split, synthetic.Images, synthetic.Masks);
+                (modelPath, weightsPath, tokenizerPath, imageSize) = (tinyModel.ConfigPath, null, tinyModel.TokenizerFolder, r.GetValue(size) ?? 64);
+            }
             var id = $"demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
             var spec = new JobSpec
             {
-                Format = "openimages", DatasetRoot = data.Root, Split = data.Split, DatasetName = "synthetic-openimages",
-                Model = r.GetValue(model) ?? tiny.ConfigPath, Weights = r.GetValue(weights), Tokenizer = r.GetValue(tokenizer) ?? tiny.TokenizerFolder,
-                Templates = "single", ImageSize = r.GetValue(size), Iterations = r.GetValue(iterations),
+                Format = "openimages", DatasetRoot = root, Split = split, DatasetName = bundle is null ? "synthetic-openimages" : "miniclip-scenes-heldout",
+                Model = r.GetValue(model) ?? modelPath, Weights = r.GetValue(weights) ?? (r.GetValue(model) is null ? weightsPath : null),
+                Tokenizer = r.GetValue(tokenizer) ?? tokenizerPath,
+                Templates = "single", ImageSize = imageSize, Iterations = r.GetValue(iterations),
                 Methods = RegionMethods.ParseList(r.GetValue(methods)!).Select(m => m.Name()).ToArray(),
                 OutputFolder = Path.GetFullPath(Path.Combine(r.GetValue(output)!, id)), OverlaySamples = 6, MaxInFlight = 4,
             };
-            AnsiConsole.MarkupLine($"Dataset: [bold]{Markup.Escape(data.Root)}[/] ({data.Images} images, {data.Masks} masks, {SyntheticDataset.Classes.Count} classes)");
-            AnsiConsole.MarkupLine($"Model: {Markup.Escape(spec.Model ?? "")} (random weights: {spec.Weights is null})");
+            AnsiConsole.MarkupLine($"Dataset: [bold]{Markup.Escape(root)}[/] ({imageCount} images, {maskCount} masks)");
+            AnsiConsole.MarkupLine($"Model: {Markup.Escape(spec.Model ?? "")} ({(spec.Weights is null ? "seeded random weights" : Markup.Escape(spec.Weights))}), {imageSize} px");
             AnsiConsole.WriteLine("Starting an in-process silo …");
             await using var cluster = await ClusterConnection.StartEmbeddedAsync(new ComputeOptions(), ct);
             var job = cluster.Grains.GetGrain<IJobCoordinatorGrain>(id);

@@ -42,9 +42,5 @@ public static class TokenizeCommand
     }
 
     /// <summary>The bundled MiniCLIP vocabulary beside the executable, when present.</summary>
-    static string? DefaultTokenizer()
-    {
-        var dir = Path.Combine(AppContext.BaseDirectory, "MiniClip");
-        return File.Exists(Path.Combine(dir, "vocab.json")) ? dir : null;
-    }
+    static string? DefaultTokenizer() => MaskInversion.Core.Training.MiniClip.Locate();
 }
