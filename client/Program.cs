@@ -1,5 +1,9 @@
 using System.CommandLine;
 using MaskInversion.Client.Commands;
+using MaskInversion.Core.Runtime;
+
+// Before the first tensor: libtorch's OpenMP team must not spin against the .NET threads beside it.
+OpenMpSettings.PreferPassiveWaits();
 
 var root = new RootCommand("MaskInversion.Cluster client: run MaskInversion jobs, benchmarks and tools.");
 root.Subcommands.Add(BenchCommands.Create());

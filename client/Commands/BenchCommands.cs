@@ -48,12 +48,18 @@ public static class BenchCommands
         var iterations = new Option<int>("--iterations") { Description = "MaskInversion steps K.", DefaultValueFactory = _ => 10 };
         var methods = new Option<string>("--methods") { Description = "Methods.", DefaultValueFactory = _ => "maskinversion" };
         var inFlight = new Option<int>("--in-flight") { Description = "Images in flight.", DefaultValueFactory = _ => 4 };
+        var model = new Option<string>("--model")
+        {
+            Description = "A named OpenCLIP architecture with seeded random weights (ViT-B-16, …), or 'tiny' for the 64 px test model, whose per-image work is so small that messaging dominates.",
+            DefaultValueFactory = _ => "ViT-B-16",
+        };
+        var size = new Option<int>("--image-size") { Description = "Input side for a named model.", DefaultValueFactory = _ => 224 };
         var cmd = new Command("cluster", "The same masks through an in-process cluster and directly through RegionEngine: throughputs and their ratio.")
         {
-            data, images, masks, iterations, methods, inFlight,
+            data, images, masks, iterations, methods, inFlight, model, size,
         };
         cmd.SetAction((r, ct) => ClusterBenchmark.RunAsync(new ClusterBenchmark.Settings(r.GetValue(data)!, r.GetValue(images), r.GetValue(masks),
-            r.GetValue(iterations), r.GetValue(methods)!, r.GetValue(inFlight)), ct));
+            r.GetValue(iterations), r.GetValue(methods)!, r.GetValue(inFlight), r.GetValue(model)!, r.GetValue(size)), ct));
         return cmd;
     }
 

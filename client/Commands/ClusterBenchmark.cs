@@ -14,7 +14,8 @@ namespace MaskInversion.Client.Commands;
 /// </summary>
 public static class ClusterBenchmark
 {
-    public sealed record Settings(string DataFolder, int Images, int MasksPerImage, int Iterations, string Methods, int InFlight);
+    public sealed record Settings(string DataFolder, int Images, int MasksPerImage, int Iterations, string Methods, int InFlight,
+        string Model = "tiny", int ImageSize = 224);
 
     public static async Task<int> RunAsync(Settings s, CancellationToken ct)
     {
@@ -22,8 +23,9 @@ public static class ClusterBenchmark
         var tiny = DemoCommand.WriteDefaultModel(data.Root);
         var spec = new JobSpec
         {
-            Format = "openimages", DatasetRoot = data.Root, Split = data.Split, Model = tiny.ConfigPath, Tokenizer = tiny.TokenizerFolder,
-            Templates = "single", ImageSize = 64, Iterations = s.Iterations,
+            Format = "openimages", DatasetRoot = data.Root, Split = data.Split, Tokenizer = tiny.TokenizerFolder,
+            Model = s.Model.Equals("tiny", StringComparison.OrdinalIgnoreCase) ? tiny.ConfigPath : s.Model,
+            Templates = "single", ImageSize = s.Model.Equals("tiny", StringComparison.OrdinalIgnoreCase) ? 64 : s.ImageSize, Iterations = s.Iterations,
             Methods = RegionMethods.ParseList(s.Methods).Select(m => m.Name()).ToArray(),
             OverlaySamples = 0, MaxInFlight = s.InFlight,
             OutputFolder = Path.GetFullPath(Path.Combine("out", "bench-cluster", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))),
@@ -57,7 +59,7 @@ public static class ClusterBenchmark
         table.AddRow("direct RegionEngine", directMasks.ToString(CultureInfo.InvariantCulture), directRate.ToString("F2", CultureInfo.InvariantCulture));
         AnsiConsole.Write(table);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"bench\":\"cluster\",\"images\":{s.Images},\"masks\":{masks},\"iterations\":{s.Iterations},\"methods\":\"{string.Join(',', spec.Methods)}\",\"cluster_masks_per_s\":{clusterRate:F3},\"direct_masks_per_s\":{directRate:F3},\"ratio\":{ratio:F3}}}"));
+            $"{{\"bench\":\"cluster\",\"model\":\"{s.Model}\",\"image_size\":{spec.ImageSize},\"images\":{s.Images},\"masks\":{masks},\"iterations\":{s.Iterations},\"methods\":\"{string.Join(',', spec.Methods)}\",\"cluster_masks_per_s\":{clusterRate:F3},\"direct_masks_per_s\":{directRate:F3},\"ratio\":{ratio:F3}}}"));
         return 0;
     }
 

@@ -12,6 +12,7 @@ var cluster = builder.Configuration.GetSection(ClusterSettings.Section).Get<Clus
 var compute = builder.Configuration.GetSection(ComputeOptions.Section).Get<ComputeOptions>() ?? new ComputeOptions();
 
 // Process-wide and meant to be set once, before any tensor work.
+MaskInversion.Core.Runtime.OpenMpSettings.PreferPassiveWaits();
 if (compute.TorchThreads > 0) TorchSharp.torch.set_num_threads(compute.TorchThreads);
 
 builder.UseOrleans(silo =>
