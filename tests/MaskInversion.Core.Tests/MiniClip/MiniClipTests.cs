@@ -12,13 +12,13 @@ public sealed class MiniClipTests
 {
     /// <summary>
     /// The bundled model MISSES the project's 20-point target: the full eval (`client eval miniclip`, 200 held-out
-    /// scenes, 603 masks) gives MaskInversion 20.9 % Acc@1 vs 18.7 % for the global embedding (+2.2) and 71.5 % vs
-    /// 52.9 % Acc@5 (+18.6). This 24-scene set (deterministic: fixed seeds and weights) gives +7.8 Acc@1. The bars are
-    /// what the model does support with slack: not below the global embedding at Acc@1, and ≥ 10 points above it at
+    /// scenes, 603 masks) gives MaskInversion 33.5 % Acc@1 vs 22.7 % for the global embedding (+10.8) and 86.4 % vs
+    /// 68.8 % Acc@5 (+17.6). This 24-scene set is deterministic (fixed seeds and weights). The bars are
+    /// what the model does support with slack: ≥ 5 points above the global embedding at Acc@1, and ≥ 10 points above it at
     /// Acc@5 (about 1.5 standard errors under the full figure for ~75 masks). A model whose maps do not steer the
     /// token (no localisation) would sit at the global embedding's Acc@5 and fail.
     /// </summary>
-    const double MinimumAcc1Margin = 0.0;
+    const double MinimumAcc1Margin = 0.05;
     const double MinimumAcc5Margin = 0.10;
 
     [Fact]
