@@ -11,7 +11,8 @@ public sealed class FailoverTests(ITestOutputHelper output)
     public async Task Killing_a_compute_silo_mid_job_loses_nothing()
     {
         using var data = new JobFixtureData(images: 32, faults: false);
-        var spec = data.Spec("failover") with { MaxInFlight = 4, Iterations = 10 };
+        // Long enough per image (≈ 0.5–1 s) that work is still queued on the victim when KillSiloAsync (≈ 0.8 s) lands.
+        var spec = data.Spec("failover") with { MaxInFlight = 4, Iterations = 400 };
         var expected = data.Direct(spec);
 
         await using var cluster = await TestCluster.StartAsync(3);
