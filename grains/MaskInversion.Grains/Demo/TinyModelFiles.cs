@@ -19,32 +19,10 @@ public sealed record TinyModelFiles(string ConfigPath, string TokenizerFolder, i
             .Concat(classNames.SelectMany(n => ClipTokenizer.Clean(n).ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries)))
             .Select(w => new string(w.Where(char.IsAsciiLetterLower).ToArray())).Where(w => w.Length > 0).Distinct().ToList();
 
-        // Single characters, then their word-final forms, then one merge per prefix, so each word is one token.
-        var vocab = new Dictionary<string, int>();
-        void Add(string token) => vocab.TryAdd(token, vocab.Count);
-        foreach (var c in "abcdefghijklmnopqrstuvwxyz.") Add(c.ToString());
-        foreach (var c in "abcdefghijklmnopqrstuvwxyz.") Add(c + "</w>");
-        var merges = new List<string>();
-        foreach (var word in words)
-        {
-            var left = word.Length == 1 ? word + "</w>" : word[..1];
-            for (int i = 1; i < word.Length; i++)
-            {
-                var right = i == word.Length - 1 ? word[i] + "</w>" : word[i].ToString();
-                var merge = left + " " + right;
-                if (!merges.Contains(merge)) merges.Add(merge);
-                left += right;
-                Add(left);
-            }
-        }
-        // SOT/EOT last, as in OpenAI's vocabulary: EOT is the highest id, which argmax pooling relies on.
-        Add(ClipTokenizer.StartOfTextToken);
-        Add(ClipTokenizer.EndOfTextToken);
-
+        var vocabulary = new WordVocabulary(words);
         var tokenizer = Path.Combine(folder, "tokenizer");
-        Directory.CreateDirectory(tokenizer);
-        File.WriteAllText(Path.Combine(tokenizer, "vocab.json"), JsonSerializer.Serialize(vocab));
-        File.WriteAllLines(Path.Combine(tokenizer, "merges.txt"), ["#version: 0.2", .. merges]);
+        vocabulary.Write(tokenizer);
+        var vocab = vocabulary.Vocab;
 
         var config = ClipConfig.Tiny(imageSize, patch, width, layers, headWidth: 8, embed: embed, vocab: vocab.Count, ctx: 16) with { Name = "tiny-clip" };
         var configPath = Path.Combine(folder, "tiny-clip.json");

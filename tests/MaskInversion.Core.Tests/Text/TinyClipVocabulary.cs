@@ -19,31 +19,10 @@ public sealed class TinyClipVocabulary : IDisposable
 
     public TinyClipVocabulary(IEnumerable<string>? words = null)
     {
-        var vocab = new Dictionary<string, int>();
-        void Add(string token) => vocab.TryAdd(token, vocab.Count);
-        foreach (var c in "abcdefghijklmnopqrstuvwxyz.") Add(c.ToString());
-        foreach (var c in "abcdefghijklmnopqrstuvwxyz.") Add(c + "</w>");
-
-        var merges = new List<string>();
-        foreach (var word in words ?? DefaultWords)
-        {
-            var left = word.Length == 1 ? word + "</w>" : word[..1];
-            for (int i = 1; i < word.Length; i++)
-            {
-                var right = i == word.Length - 1 ? word[i] + "</w>" : word[i].ToString();
-                var merge = left + " " + right;
-                if (!merges.Contains(merge)) merges.Add(merge);
-                left += right;
-                Add(left);
-            }
-        }
-        Add(ClipTokenizer.StartOfTextToken);
-        Add(ClipTokenizer.EndOfTextToken);
-
+        var vocabulary = new WordVocabulary(words ?? DefaultWords);
         Directory = Path.Combine(Path.GetTempPath(), "tiny-clip-vocab-" + Guid.NewGuid().ToString("N"));
-        System.IO.Directory.CreateDirectory(Directory);
-        File.WriteAllText(Path.Combine(Directory, "vocab.json"), JsonSerializer.Serialize(vocab));
-        File.WriteAllLines(Path.Combine(Directory, "merges.txt"), ["#version: 0.2", .. merges]);
+        vocabulary.Write(Directory);
+        var (vocab, merges) = (vocabulary.Vocab, vocabulary.Merges);
         Vocab = vocab;
         Merges = merges;
     }
