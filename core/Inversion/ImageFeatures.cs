@@ -17,6 +17,8 @@ public sealed class ImageFeatures : IDisposable
     public Tensor LastBlockInput { get; }
     /// <summary>Last block's attention values, (h, n, d_h).</summary>
     public Tensor Values { get; }
+    /// <summary>Values of the patch tokens only, (h, n−1, d_h): LeGrad reads the columns j ≥ 1 alone.</summary>
+    public Tensor PatchValues { get; }
     /// <summary>The image's own embedding LET₀ = ln_post(x_cls) @ proj, (d).</summary>
     public Tensor Embedding { get; }
     /// <summary>Rows ∂ẑ_k/∂c for k &lt; d: (d, D). g = u @ ScoreJacobian is ∂s/∂c.</summary>
@@ -56,6 +58,7 @@ public sealed class ImageFeatures : IDisposable
         (LastBlockInput, Values, Embedding, ScoreJacobian, ScoreJacobianOut, MlpSlope, Ln2InvStd, SlopeNormalizedMean, SlopeGammaMean, NormalizedOut) =
             (lastInput, values, embedding, scoreJacobian, scoreJacobianOut, mlpSlope, ln2InvStd, slopeNormalizedMean, slopeGammaMean, normalizedOut);
         var visual = Visual;
+        PatchValues = values.narrow(1, 1, values.shape[1] - 1).contiguous().DetachFromDisposeScope();
         Tokens = (int)lastInput.shape[0];
         Width = (int)lastInput.shape[1];
         Heads = (int)values.shape[0];
@@ -207,8 +210,35 @@ public sealed class ImageFeatures : IDisposable
         return torch.matmul(perHead, Values.transpose(-1, -2)).MoveToOuterDisposeScope(); // (M, h, n, n)
     }
 
+    /// <summary>LeGrad's patch relevance straight from Q (M, n, D), without the autograd graph of the generic path:
+    /// returns 1/(h·n) Σ_h Σ_i ReLU(q_{h,i}·v_{h,j}) for j ≥ 1, (M, n−1), and the rectified scores (M, h, n, n−1),
+    /// which <see cref="PatchRelevanceBackward"/> consumes (their sign is the ReLU's mask).</summary>
+    public (Tensor Relevance, Tensor Scores) PatchRelevance(Tensor q)
+    {
+        using var scope = torch.NewDisposeScope();
+        long m = q.shape[0];
+        var perHead = q.view(m, Tokens, Heads, HeadDim).permute(0, 2, 1, 3);      // (M, h, n, d_h)
+        var scores = torch.matmul(perHead, PatchValues.transpose(-1, -2));        // (M, h, n, n−1)
+        scores.clamp_min_(0);
+        var relevance = scores.sum([1, 2]).div_(Heads * (double)Tokens);
+        return (relevance.MoveToOuterDisposeScope(), scores.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Writes ∂/∂Q (M, n, D) of a loss whose gradient w.r.t. the patch relevance is
+    /// <paramref name="dRelevance"/> (M, n−1) into <paramref name="dq"/>. Works in place on <paramref name="scores"/>
+    /// (from <see cref="PatchRelevance"/>): the ReLU's backward is the sign of the rectified scores.</summary>
+    public void PatchRelevanceBackward(Tensor scores, Tensor dRelevance, Tensor dq)
+    {
+        using var scope = torch.NewDisposeScope();
+        long m = scores.shape[0];
+        scores.sign_().mul_((dRelevance / (Heads * (double)Tokens)).view(m, 1, 1, Tokens - 1));
+        var perHead = torch.matmul(scores, PatchValues);                          // (M, h, n, d_h)
+        dq.view(m, Tokens, Heads, HeadDim).copy_(perHead.permute(0, 2, 1, 3));
+    }
+
     public void Dispose()
     {
+        PatchValues.Dispose();
         LastBlockInput.Dispose(); Values.Dispose(); Embedding.Dispose(); ScoreJacobian.Dispose();
         ScoreJacobianOut.Dispose(); MlpSlope.Dispose(); Ln2InvStd.Dispose(); SlopeNormalizedMean.Dispose(); SlopeGammaMean.Dispose(); NormalizedOut.Dispose();
         ExplicitMap?.Dispose();

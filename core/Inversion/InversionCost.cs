@@ -17,16 +17,24 @@ public readonly record struct InversionCost(int Tokens, int Width, int MlpWidth,
     /// <summary>Q Vᵀ per head plus the map and loss (small).</summary>
     public double AttentionGradientForward => 2 * N * N * D;
 
+    /// <summary>The last block from A to the score for one mask: A·V, W_o, the MLP (ln_post and proj are lower order).</summary>
+    public double VanillaBlockForward => 2 * N * N * D + 2 * N * D * D + 4 * N * D * MlpWidth;
+
+    /// <summary>One vanilla map evaluation for one mask: the block forward plus the backward to A.</summary>
+    public double VanillaMapFlops => 2 * VanillaBlockForward;
+
     /// <summary>One map evaluation (forward) for one mask.</summary>
     public double ForwardFlops(InversionPath path) => path switch
     {
+        InversionPath.Vanilla => VanillaMapFlops,
         InversionPath.Implicit => ImplicitMapForward + AttentionGradientForward,
         InversionPath.Explicit => ExplicitMapForward + AttentionGradientForward,
         _ => throw new ArgumentOutOfRangeException(nameof(path)),
     };
 
-    /// <summary>One optimizer step for one mask: forward plus the input-gradient backward.</summary>
-    public double StepFlops(InversionPath path) => 2 * ForwardFlops(path);
+    /// <summary>One optimizer step for one mask: forward plus the input-gradient backward. For vanilla, the block's
+    /// forward, the create_graph backward to A and the double backward to the token (each about one block's worth).</summary>
+    public double StepFlops(InversionPath path) => path == InversionPath.Vanilla ? 3 * VanillaBlockForward : 2 * ForwardFlops(path);
 
     /// <summary>Building the explicit map: the implicit map applied to the d unit vectors.</summary>
     public double ExplicitBuildFlops => EmbedDim * ImplicitMapForward;

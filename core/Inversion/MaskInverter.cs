@@ -138,10 +138,13 @@ public sealed class MaskInverter : IDisposable
         using var target = masks.to(f.Embedding.dtype);
 
         int sub = SubChunkSize(f, o);
+        using var qBuffer = path == InversionPath.Explicit ? torch.empty(m, (long)f.Tokens * f.Width, dtype: token.dtype, device: token.device) : null;
+        using var dqBuffer = path == InversionPath.Explicit ? torch.empty_like(qBuffer!) : null;
+        (Tensor, Tensor)? buffers = qBuffer is null ? null : (qBuffer, dqBuffer!);
         for (int k = 0; k < o.Iterations; k++)
         {
             using var scope = torch.NewDisposeScope();
-            var (perMask, grad) = StepGradient(f, token, target, initial, o.Alpha, path, sub);
+            var (perMask, grad) = StepGradient(f, token, target, initial, o.Alpha, path, sub, buffers);
             losses.select(1, k).copy_(perMask);
             optimizer.Step(token, grad);
         }
@@ -154,7 +157,7 @@ public sealed class MaskInverter : IDisposable
             // Vanilla needs a graph for ∂s/∂A even here; decomposed paths do not.
             var units = torch.nn.functional.normalize(embeddings, p: 2, dim: 1);
             finalMaps = path == InversionPath.Explicit
-                ? torch.cat(SubChunks(m, sub).Select(r => ExplicitMapsFromQ(f, f.ApplyExplicit(units.narrow(0, r.Start, r.Count)))).ToList(), 0)
+                ? torch.cat(SubChunks(m, sub).Select(r => ExplicitMaps(f, units.narrow(0, r.Start, r.Count))).ToList(), 0)
                 : Maps(f, units, path, createGraph: false).detach();
         }
         var resized = DiceLoss.ResizeToMasks(finalMaps, target);
@@ -176,18 +179,21 @@ public sealed class MaskInverter : IDisposable
         for (long s = 0; s < m; s += size) yield return (s, Math.Min(size, m - s));
     }
 
-    static Tensor ExplicitMapsFromQ(ImageFeatures f, Tensor q)
+    static Tensor ExplicitMaps(ImageFeatures f, Tensor units)
     {
-        using var grad = f.AttentionGradient(q);
-        return LeGrad.MapFromAttentionGradient(grad, f.PatchSize);
+        using var scope = torch.NewDisposeScope();
+        var (relevance, _) = f.PatchRelevance(f.ApplyExplicit(units));
+        return LeGrad.PatchRelevanceToMap(relevance, f.PatchSize).MoveToOuterDisposeScope();
     }
 
     /// <summary>Per-mask loss (detached) and ∂(Σ loss)/∂token for one optimizer step.
     /// Explicit path: the chain rule is split at Q. Q = û·L for all masks at once (L is streamed once),
-    /// then each sub-chunk's LeGrad map, Dice and ∂Dice/∂Q are computed and freed before the next, and a
-    /// single backward through û·L (L streamed once more) gives ∂/∂token. Exactly the same gradient as one
-    /// graph, with temporaries bounded by the sub-chunk.</summary>
-    (Tensor Loss, Tensor Gradient) StepGradient(ImageFeatures f, Tensor token, Tensor target, Tensor initial, double alpha, InversionPath path, int sub)
+    /// then each sub-chunk's LeGrad relevance, map, Dice and ∂Dice/∂Q are computed and freed before the next, and a
+    /// single backward through û·L (L streamed once more) gives ∂/∂token. The relevance and its backward (Q·Vᵀ,
+    /// ReLU, mean, and back) are written by hand in place on one (c, h, n, n−1) tensor; only the small map/Dice tail
+    /// uses autograd. Exactly the same gradient as one graph, with temporaries bounded by the sub-chunk.</summary>
+    (Tensor Loss, Tensor Gradient) StepGradient(ImageFeatures f, Tensor token, Tensor target, Tensor initial, double alpha, InversionPath path, int sub,
+        (Tensor Q, Tensor DQ)? buffers)
     {
         using var scope = torch.NewDisposeScope();
         var units = torch.nn.functional.normalize(token, p: 2, dim: 1);
@@ -200,24 +206,34 @@ public sealed class MaskInverter : IDisposable
         }
 
         long m = token.shape[0];
-        Tensor q, dUnits;
+        Tensor dUnits;
         var dice = torch.empty(m, dtype: token.dtype, device: token.device);
         using (torch.no_grad())
         {
-            // No graph over Q (M·n·D): its gradient is formed explicitly, then one product with Lᵀ.
-            q = f.ApplyExplicit(units.detach());
-            var dq = torch.empty_like(q);
+            // No graph over Q (M·n·D): Q is written into a buffer reused by every step (a fresh one this size is
+            // a fresh mmap whose page faults cost as much as the product), its gradient is formed by hand per
+            // sub-chunk, then one product with Lᵀ.
+            var (qBuffer, dqBuffer) = buffers!.Value;
+            qBuffer.addmm_(units.detach(), f.ExplicitMap!, beta: 0, alpha: 1);
+            var q = qBuffer.view(m, f.Tokens, f.Width);
+            var dq = dqBuffer.view(m, f.Tokens, f.Width);
             foreach (var (start, count) in SubChunks(m, sub))
             {
                 using var inner = torch.NewDisposeScope();
-                using var enable = torch.enable_grad();
-                var qs = q.narrow(0, start, count).clone().requires_grad_(true);
+                var (relevance, scores) = f.PatchRelevance(q.narrow(0, start, count));
                 var maskSlice = target.narrow(0, start, count);
-                var d = DiceLoss.Dice(DiceLoss.ResizeToMasks(ExplicitMapsFromQ(f, qs), maskSlice), maskSlice);
-                dq.narrow(0, start, count).copy_(torch.autograd.grad([d.sum()], [qs])[0]);
-                dice.narrow(0, start, count).copy_(d.detach());
+                Tensor dRelevance;
+                using (torch.enable_grad())
+                {
+                    // Only the small tail (map, resize, Dice) goes through autograd.
+                    var leaf = relevance.requires_grad_(true);
+                    var d = DiceLoss.Dice(DiceLoss.ResizeToMasks(LeGrad.PatchRelevanceToMap(leaf, f.PatchSize), maskSlice), maskSlice);
+                    dRelevance = torch.autograd.grad([d.sum()], [leaf])[0];
+                    dice.narrow(0, start, count).copy_(d.detach());
+                }
+                f.PatchRelevanceBackward(scores, dRelevance, dq.narrow(0, start, count));
             }
-            dUnits = torch.matmul(dq.view(m, -1), f.ExplicitMap!.t());
+            dUnits = torch.matmul(dqBuffer, f.ExplicitMap!.t());
         }
         // Back through û = token/‖token‖ and the regulariser: a (M, d) graph.
         var surrogate = (units * dUnits).sum();
