@@ -25,9 +25,10 @@ public static class MiniClipCommands
         var imageSize = new Option<int>("--image-size") { Description = "Input side in pixels (patch 8).", DefaultValueFactory = _ => new MiniClipShape().ImageSize };
         var sceneCaptions = new Option<double>("--scene-captions") { Description = "Probability of the whole-scene caption instead of one object's prompt.", DefaultValueFactory = _ => 0.5 };
         var threads = new Option<int>("--threads") { Description = "Torch threads (0 = library default).", DefaultValueFactory = _ => 0 };
+        var pooled = new Option<double>("--pooled-loss-weight") { Description = "Weight of the contrastive term on the mean-pooled embedding LeGrad reads (0 = class token only).", DefaultValueFactory = _ => 1.0 };
         var cmd = new Command("miniclip", "Train MiniCLIP contrastively on generated scenes.")
         {
-            minutes, steps, decayStart, seed, output, batch, lr, width, layers, imageSize, sceneCaptions, threads,
+            minutes, steps, decayStart, seed, output, batch, lr, width, layers, imageSize, sceneCaptions, threads, pooled,
         };
         cmd.SetAction(r =>
         {
@@ -41,6 +42,7 @@ public static class MiniClipCommands
                 BatchSize = r.GetValue(batch),
                 LearningRate = r.GetValue(lr),
                 SceneCaptionProbability = r.GetValue(sceneCaptions),
+                PooledLossWeight = r.GetValue(pooled),
                 Threads = r.GetValue(threads),
                 Shape = new MiniClipShape { VisionWidth = r.GetValue(width), VisionLayers = r.GetValue(layers), ImageSize = r.GetValue(imageSize) },
                 Progress = Console.Error,
@@ -65,9 +67,10 @@ public static class MiniClipCommands
         var model = new Option<string?>("--model-dir") { Description = "Folder with miniclip.safetensors, miniclip.json, vocab.json, merges.txt (default: the bundled model)." };
         var grid = new Option<int>("--grid-rows") { Description = "Rows of the explainability-map grid PNG.", DefaultValueFactory = _ => 6 };
         var output = new Option<string>("--out") { Description = "Output folder for metrics.json and maps.png.", DefaultValueFactory = _ => "miniclip-eval" };
+        var imageSize = new Option<int>("--image-size") { Description = "Input side for every method (0 = the model's training size; the paper runs CLIP at twice its training size).", DefaultValueFactory = _ => 0 };
         var cmd = new Command("miniclip", "Region classification on held-out scenes: MaskInversion vs the global embedding, crops, visual prompts and mask ablations.")
         {
-            scenes, minObjects, maxObjects, iterations, lr, seed, model, grid, output,
+            scenes, minObjects, maxObjects, iterations, lr, seed, model, grid, output, imageSize,
         };
         cmd.SetAction(r =>
         {
@@ -75,6 +78,7 @@ public static class MiniClipCommands
             {
                 Scenes = r.GetValue(scenes), MinObjects = r.GetValue(minObjects), MaxObjects = r.GetValue(maxObjects),
                 Iterations = r.GetValue(iterations), LearningRate = r.GetValue(lr), Seed = r.GetValue(seed), GridRows = r.GetValue(grid),
+                ImageSize = r.GetValue(imageSize),
             };
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var report = MiniClipEvaluation.Run(options, r.GetValue(model),

@@ -21,6 +21,9 @@ public sealed record MiniClipEvalOptions
     public IReadOnlyList<RegionMethod> Methods { get; init; } = RegionMethods.All;
     /// <summary>Masks kept for the map grid (one per scene, from the first scenes).</summary>
     public int GridRows { get; init; } = 0;
+    /// <summary>Input side in pixels for every method; 0 = the model's training size. The paper runs a 224-px CLIP at 448
+    /// (positional embedding resampled), so twice the training size is its protocol in miniature.</summary>
+    public int ImageSize { get; init; } = 0;
 }
 
 public sealed record MethodScore(RegionMethod Method, RetrievalMetrics Metrics, double? MeanDiceLoss);
@@ -52,7 +55,7 @@ public static class MiniClipEvaluation
         var bundle = MiniClip.LoadBundled(directory);
         var settings = new EngineSettings
         {
-            ImageSize = bundle.ImageSize,
+            ImageSize = o.ImageSize > 0 ? o.ImageSize : bundle.ImageSize,
             ClassNames = bundle.ClassNames,
             Templates = "single",
             TopK = 10,

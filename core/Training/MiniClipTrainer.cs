@@ -27,6 +27,11 @@ public sealed record TrainingOptions
     public int WarmupSteps { get; init; } = 60;
     /// <summary>Probability that an image is paired with its whole-scene caption rather than one object's prompt.</summary>
     public double SceneCaptionProbability { get; init; } = 0.5;
+    /// <summary>Weight of a second contrastive term on the mean-pooled embedding proj(ln_post(mean_i x_i)) — the
+    /// feature LeGrad's score reads (DESIGN.md §1) — beside the class-token one. Large CLIPs align the two spaces;
+    /// a small model trained on the class token alone does not, and then a direction that moves the LeGrad map says
+    /// little about the class. 0 trains the class token only.</summary>
+    public double PooledLossWeight { get; init; } = 1.0;
     /// <summary>Torch intra-op threads; 0 keeps the library default.</summary>
     public int Threads { get; init; } = 0;
     /// <summary>Held-out zero-shot check every this many steps (0: never).</summary>
@@ -106,17 +111,16 @@ public static class MiniClipTrainer
             {
                 var pixels = Pixels(batch.Images, config.Vision.ImageSize);
                 var tokens = torch.tensor(tokenizer.TokenizeBatch(batch.Captions, config.Text.ContextLength));
-                var image = nn.functional.normalize(model.EncodeImage(pixels), p: 2, dim: -1);
+                var tokensOut = model.visual.TokensBefore(pixels, model.visual.Layers);
+                var image = nn.functional.normalize(model.visual.Head(tokensOut), p: 2, dim: -1);
                 var text = nn.functional.normalize(model.EncodeText(tokens), p: 2, dim: -1);
-                var logits = model.logit_scale.exp() * torch.matmul(image, text.t());
                 var positives = Positives(batch.ImageClasses, batch.CaptionClasses);
-                var rowTargets = positives / positives.sum(1, keepdim: true);
-                var columnTargets = positives / positives.sum(0, keepdim: true);
-                var rowLogProbs = logits.log_softmax(1);
-                var columnLogProbs = logits.log_softmax(0);
-                var imageToText = (rowTargets * rowLogProbs).sum(1).mean().neg();
-                var textToImage = (columnTargets * columnLogProbs).sum(0L).mean().neg();
-                var total_loss = torch.stack([imageToText, textToImage]).mean();
+                var total_loss = ContrastiveLoss(model.logit_scale.exp(), image, text, positives);
+                if (o.PooledLossWeight > 0)
+                {
+                    var pooled = nn.functional.normalize(torch.matmul(model.visual.ln_post.forward(tokensOut.mean([1])), model.visual.proj), p: 2, dim: -1);
+                    total_loss = (total_loss + o.PooledLossWeight * ContrastiveLoss(model.logit_scale.exp(), pooled, text, positives)) / (1 + o.PooledLossWeight);
+                }
                 optimizer.zero_grad();
                 total_loss.backward();
                 optimizer.step();
@@ -174,10 +178,21 @@ public static class MiniClipTrainer
         File.WriteAllText(Path.Combine(output, "training.json"), JsonSerializer.Serialize(new
         {
             seed = o.Seed, steps, minutes, batch_size = o.BatchSize, learning_rate = o.LearningRate, weight_decay = o.WeightDecay,
-            warmup_steps = o.WarmupSteps, decay_start = decayStart, scene_caption_probability = o.SceneCaptionProbability, final_loss = finalLoss,
+            warmup_steps = o.WarmupSteps, decay_start = decayStart, scene_caption_probability = o.SceneCaptionProbability, pooled_loss_weight = o.PooledLossWeight, final_loss = finalLoss,
             heldout_single_object_acc1 = lastAccuracy, threads = torch.get_num_threads(), shape = o.Shape,
         }, new JsonSerializerOptions { WriteIndented = true }));
         return new TrainingResult(steps, minutes, finalLoss, lastAccuracy, output, live);
+    }
+
+    /// <summary>Symmetric multi-positive InfoNCE: each softmax's target mass is spread evenly over its positives.</summary>
+    static Tensor ContrastiveLoss(Tensor scale, Tensor image, Tensor text, Tensor positives)
+    {
+        var logits = scale * torch.matmul(image, text.t());
+        var rowTargets = positives / positives.sum(1, keepdim: true);
+        var columnTargets = positives / positives.sum(0, keepdim: true);
+        var imageToText = (rowTargets * logits.log_softmax(1)).sum(1).mean().neg();
+        var textToImage = (columnTargets * logits.log_softmax(0)).sum(0L).mean().neg();
+        return torch.stack([imageToText, textToImage]).mean();
     }
 
     /// <summary>
