@@ -25,7 +25,7 @@ public static class MiniClipCommands
         var imageSize = new Option<int>("--image-size") { Description = "Input side in pixels (patch 8).", DefaultValueFactory = _ => new MiniClipShape().ImageSize };
         var sceneCaptions = new Option<double>("--scene-captions") { Description = "Probability of the whole-scene caption instead of one object's prompt.", DefaultValueFactory = _ => 0.5 };
         var threads = new Option<int>("--threads") { Description = "Torch threads (0 = library default).", DefaultValueFactory = _ => 0 };
-        var pooled = new Option<double>("--pooled-loss-weight") { Description = "Weight of the contrastive term on the mean-pooled embedding LeGrad reads (0 = class token only).", DefaultValueFactory = _ => 1.0 };
+        var pooled = new Option<double>("--pooled-loss-weight") { Description = "Weight of the contrastive term on the mean-pooled embedding LeGrad reads (0 = class token only).", DefaultValueFactory = _ => 0.0 };
         var cmd = new Command("miniclip", "Train MiniCLIP contrastively on generated scenes.")
         {
             minutes, steps, decayStart, seed, output, batch, lr, width, layers, imageSize, sceneCaptions, threads, pooled,

@@ -31,7 +31,7 @@ public sealed record TrainingOptions
     /// feature LeGrad's score reads (DESIGN.md §1) — beside the class-token one. Large CLIPs align the two spaces;
     /// a small model trained on the class token alone does not, and then a direction that moves the LeGrad map says
     /// little about the class. 0 trains the class token only.</summary>
-    public double PooledLossWeight { get; init; } = 1.0;
+    public double PooledLossWeight { get; init; } = 0;
     /// <summary>Torch intra-op threads; 0 keeps the library default.</summary>
     public int Threads { get; init; } = 0;
     /// <summary>Held-out zero-shot check every this many steps (0: never).</summary>
