@@ -48,6 +48,35 @@ public class DecompositionTests
     }
 
     [Theory]
+    [InlineData(ScalarType.Float64, 1e-10)]
+    [InlineData(ScalarType.Float32, 1e-5)]
+    public void HandWrittenRelevanceBackwardEqualsAutograd(ScalarType dtype, double rtol)
+    {
+        using var model = InversionTestModels.Model(seed: 13, dtype);
+        using var inverter = new MaskInverter(model.visual);
+        using var scope = torch.NewDisposeScope();
+        using var f = inverter.Prepare(InversionTestModels.Image(5, dtype: dtype));
+        var q = torch.randn(3, f.Tokens, f.Width, generator: new Generator(4)).to(dtype);
+        var weights = torch.randn(3, f.Tokens - 1, generator: new Generator(5)).to(dtype);
+
+        // Reference: the generic path's relu-mean over (heads, rows) of Q·Vᵀ, differentiated by autograd.
+        Tensor expectedRelevance, expectedDq;
+        using (torch.enable_grad())
+        {
+            var leaf = q.clone().requires_grad_(true);
+            var relevance = torch.nn.functional.relu(f.AttentionGradient(leaf)).mean([1, 2]).narrow(1, 1, f.Tokens - 1);
+            expectedDq = torch.autograd.grad([(relevance * weights).sum()], [leaf])[0];
+            expectedRelevance = relevance.detach();
+        }
+        var (actualRelevance, scores) = f.PatchRelevance(q);
+        var dq = torch.zeros_like(q);
+        f.PatchRelevanceBackward(scores, weights, dq);
+        AssertClose(expectedRelevance, actualRelevance, rtol, 0, "relevance");
+        AssertClose(expectedDq, dq, rtol, 0, "∂/∂Q");
+        Assert.True(expectedDq.abs().max().to(ScalarType.Float64).item<double>() > 0, "zero gradient: the test would prove nothing");
+    }
+
+    [Theory]
     [InlineData(ScalarType.Float64, 1e-8)]
     [InlineData(ScalarType.Float32, 1e-3)]
     public void FinalEmbeddingsAgreeAcrossPaths(ScalarType dtype, double rtol)
