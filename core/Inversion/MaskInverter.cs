@@ -157,7 +157,7 @@ public sealed class MaskInverter : IDisposable
             // Vanilla needs a graph for ∂s/∂A even here; decomposed paths do not.
             var units = torch.nn.functional.normalize(embeddings, p: 2, dim: 1);
             finalMaps = path == InversionPath.Explicit
-                ? torch.cat(SubChunks(m, sub).Select(r => ExplicitMaps(f, units.narrow(0, r.Start, r.Count))).ToList(), 0)
+                ? ExplicitMaps(f, units, sub, qBuffer!)
                 : Maps(f, units, path, createGraph: false).detach();
         }
         var resized = DiceLoss.ResizeToMasks(finalMaps, target);
@@ -179,11 +179,22 @@ public sealed class MaskInverter : IDisposable
         for (long s = 0; s < m; s += size) yield return (s, Math.Min(size, m - s));
     }
 
-    static Tensor ExplicitMaps(ImageFeatures f, Tensor units)
+    /// <summary>Final maps on the explicit path: one product with L for all masks (into the step buffer), then the
+    /// relevance per sub-chunk.</summary>
+    static Tensor ExplicitMaps(ImageFeatures f, Tensor units, int sub, Tensor qBuffer)
     {
         using var scope = torch.NewDisposeScope();
-        var (relevance, _) = f.PatchRelevance(f.ApplyExplicit(units));
-        return LeGrad.PatchRelevanceToMap(relevance, f.PatchSize).MoveToOuterDisposeScope();
+        using var noGrad = torch.no_grad();
+        long m = units.shape[0];
+        var q = qBuffer.addmm_(units, f.ExplicitMap!, beta: 0, alpha: 1).view(m, f.Tokens, f.Width);
+        var maps = new List<Tensor>();
+        foreach (var (start, count) in SubChunks(m, sub))
+        {
+            var (relevance, scores) = f.PatchRelevance(q.narrow(0, start, count));
+            scores.Dispose();
+            maps.Add(LeGrad.PatchRelevanceToMap(relevance, f.PatchSize));
+        }
+        return torch.cat(maps, 0).MoveToOuterDisposeScope();
     }
 
     /// <summary>Per-mask loss (detached) and ∂(Σ loss)/∂token for one optimizer step.
