@@ -168,7 +168,7 @@ public sealed class ImageFeatures : IDisposable
 
     /// <summary>Tensor memory this image holds, including the explicit map once built.</summary>
     public long ApproximateBytes =>
-        new[] { LastBlockInput, Values, Embedding, ScoreJacobian, ScoreJacobianOut, MlpSlope, Ln2InvStd, SlopeNormalizedMean, SlopeGammaMean, NormalizedOut }
+        new[] { LastBlockInput, Values, PatchValues, Embedding, ScoreJacobian, ScoreJacobianOut, MlpSlope, Ln2InvStd, SlopeNormalizedMean, SlopeGammaMean, NormalizedOut }
             .Sum(t => t.NumberOfElements * t.ElementSize) + (ExplicitMap is null ? 0 : ExplicitMapBytes);
 
     /// <summary>Bytes the explicit map takes (d·n·D elements).</summary>
@@ -195,11 +195,14 @@ public sealed class ImageFeatures : IDisposable
         ExplicitMap = map.DetachFromDisposeScope();
     }
 
-    /// <summary>Q (M, n, D) from the explicit map: one (M, d) × (d, n·D) product.</summary>
-    public Tensor ApplyExplicit(Tensor units)
+    /// <summary>Q (M, n, D) from the explicit map: one (M, d) × (d, n·D) product, written into <paramref name="into"/>
+    /// (M, n·D) when given — a buffer reused across steps, where a fresh tensor this size would be a fresh mmap
+    /// whose page faults cost as much as the product.</summary>
+    public Tensor ApplyExplicit(Tensor units, Tensor? into = null)
     {
         if (ExplicitMap is null) throw new InvalidOperationException("BuildExplicitMap has not run for this image.");
-        return torch.matmul(units, ExplicitMap).view(units.shape[0], Tokens, Width);
+        var q = into is null ? torch.matmul(units, ExplicitMap) : into.addmm_(units, ExplicitMap, beta: 0, alpha: 1);
+        return q.view(units.shape[0], Tokens, Width);
     }
 
     /// <summary>∂s/∂A from Q (M, n, D): (M, h, n, n), per head q_{h,i}·v_{h,j}.</summary>

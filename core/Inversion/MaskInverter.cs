@@ -186,7 +186,7 @@ public sealed class MaskInverter : IDisposable
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         long m = units.shape[0];
-        var q = qBuffer.addmm_(units, f.ExplicitMap!, beta: 0, alpha: 1).view(m, f.Tokens, f.Width);
+        var q = f.ApplyExplicit(units, into: qBuffer);
         var maps = new List<Tensor>();
         foreach (var (start, count) in SubChunks(m, sub))
         {
@@ -225,8 +225,7 @@ public sealed class MaskInverter : IDisposable
             // a fresh mmap whose page faults cost as much as the product), its gradient is formed by hand per
             // sub-chunk, then one product with Lᵀ.
             var (qBuffer, dqBuffer) = buffers!.Value;
-            qBuffer.addmm_(units.detach(), f.ExplicitMap!, beta: 0, alpha: 1);
-            var q = qBuffer.view(m, f.Tokens, f.Width);
+            var q = f.ApplyExplicit(units.detach(), into: qBuffer);
             var dq = dqBuffer.view(m, f.Tokens, f.Width);
             foreach (var (start, count) in SubChunks(m, sub))
             {
@@ -308,7 +307,7 @@ public sealed class MaskInverter : IDisposable
         using var enable = torch.enable_grad();
         var xMid = x + block.attn.Combine(a, v);
         var xOut = xMid + block.mlp.forward(block.ln_2.forward(xMid));
-        var z = torch.matmul(visual.ln_post.forward(xOut.mean([1])), visual.proj);
+        var z = visual.MeanPooledHead(xOut);
         var score = (units * torch.nn.functional.normalize(z, p: 2, dim: 1)).sum();
         // autograd.grad aborts the process on bad input instead of throwing: check first.
         if (!score.requires_grad || !a.requires_grad || !a.is_leaf)

@@ -98,6 +98,14 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
         return torch.matmul(ln_post.forward(cls), proj).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Mean-pooled embedding ln_post(mean_i x_i) @ proj over all tokens (class included): the feature
+    /// LeGrad's score reads (DESIGN.md §1).</summary>
+    public Tensor MeanPooledHead(Tensor tokens)
+    {
+        using var scope = torch.NewDisposeScope();
+        return torch.matmul(ln_post.forward(tokens.mean([1])), proj).MoveToOuterDisposeScope();
+    }
+
     public override Tensor forward(Tensor pixels)
     {
         using var tokens = TokensBefore(pixels, Layers);

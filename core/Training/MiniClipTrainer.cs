@@ -118,7 +118,7 @@ public static class MiniClipTrainer
                 var total_loss = ContrastiveLoss(model.logit_scale.exp(), image, text, positives);
                 if (o.PooledLossWeight > 0)
                 {
-                    var pooled = nn.functional.normalize(torch.matmul(model.visual.ln_post.forward(tokensOut.mean([1])), model.visual.proj), p: 2, dim: -1);
+                    var pooled = nn.functional.normalize(model.visual.MeanPooledHead(tokensOut), p: 2, dim: -1);
                     total_loss = (total_loss + o.PooledLossWeight * ContrastiveLoss(model.logit_scale.exp(), pooled, text, positives)) / (1 + o.PooledLossWeight);
                 }
                 optimizer.zero_grad();
