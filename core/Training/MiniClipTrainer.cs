@@ -32,6 +32,11 @@ public sealed record TrainingOptions
     /// a small model trained on the class token alone does not, and then a direction that moves the LeGrad map says
     /// little about the class. 0 trains the class token only.</summary>
     public double PooledLossWeight { get; init; } = 0;
+    /// <summary>Weight of <see cref="DenseAlignmentLoss"/>: a multiple-instance contrastive term that asks each
+    /// class named by the image's caption to be matched by some patch's last-block value feature — the feature whose
+    /// dot product with a direction u is LeGrad's map. Supervision stays image-level (the caption's classes, no
+    /// masks). 0 trains without it.</summary>
+    public double DenseLossWeight { get; init; } = 0;
     /// <summary>Torch intra-op threads; 0 keeps the library default.</summary>
     public int Threads { get; init; } = 0;
     /// <summary>Held-out zero-shot check every this many steps (0: never).</summary>
@@ -81,6 +86,10 @@ public static class MiniClipTrainer
         var monitor = MonitorSet(config.Vision.ImageSize, o.MonitorScenes);
         var classNames = SceneVocabulary.Default.ClassNames.ToArray();
         using var batches = new TrainingBatches(o.Seed, sceneOptions, o.BatchSize, o.SceneCaptionProbability);
+        // The class prompts the evaluation classifies with, for the dense term.
+        using var classPrompts = o.DenseLossWeight > 0
+            ? torch.tensor(tokenizer.TokenizeBatch(classNames.Select(c => PromptTemplates.Fill(PromptTemplates.Single[0], c)).ToArray(), config.Text.ContextLength))
+            : null;
 
         var csv = new List<string> { "step,loss,lr,logit_scale,seconds,images_per_second,heldout_acc1,live_tensors" };
         var losses = new List<(int Step, double Loss)>();
@@ -111,7 +120,12 @@ public static class MiniClipTrainer
             {
                 var pixels = Pixels(batch.Images, config.Vision.ImageSize);
                 var tokens = torch.tensor(tokenizer.TokenizeBatch(batch.Captions, config.Text.ContextLength));
-                var tokensOut = model.visual.TokensBefore(pixels, model.visual.Layers);
+                Tensor tokensOut;
+                Tensor? values = null;
+                if (o.DenseLossWeight > 0)
+                    (tokensOut, values) = LastBlockWithValues(model.visual, model.visual.TokensBefore(pixels, model.visual.Layers - 1));
+                else
+                    tokensOut = model.visual.TokensBefore(pixels, model.visual.Layers);
                 var image = nn.functional.normalize(model.visual.Head(tokensOut), p: 2, dim: -1);
                 var text = nn.functional.normalize(model.EncodeText(tokens), p: 2, dim: -1);
                 var positives = Positives(batch.ImageClasses, batch.CaptionClasses);
@@ -120,6 +134,11 @@ public static class MiniClipTrainer
                 {
                     var pooled = nn.functional.normalize(model.visual.MeanPooledHead(tokensOut), p: 2, dim: -1);
                     total_loss = (total_loss + o.PooledLossWeight * ContrastiveLoss(model.logit_scale.exp(), pooled, text, positives)) / (1 + o.PooledLossWeight);
+                }
+                if (values is not null)
+                {
+                    var classText = nn.functional.normalize(model.EncodeText(classPrompts!), p: 2, dim: -1);
+                    total_loss = total_loss + o.DenseLossWeight * DenseAlignmentLoss(model.visual, values, classText, Present(batch.ImageClasses, classNames.Length));
                 }
                 optimizer.zero_grad();
                 total_loss.backward();
@@ -178,7 +197,7 @@ public static class MiniClipTrainer
         File.WriteAllText(Path.Combine(output, "training.json"), JsonSerializer.Serialize(new
         {
             seed = o.Seed, steps, minutes, batch_size = o.BatchSize, learning_rate = o.LearningRate, weight_decay = o.WeightDecay,
-            warmup_steps = o.WarmupSteps, decay_start = decayStart, scene_caption_probability = o.SceneCaptionProbability, pooled_loss_weight = o.PooledLossWeight, final_loss = finalLoss,
+            warmup_steps = o.WarmupSteps, decay_start = decayStart, scene_caption_probability = o.SceneCaptionProbability, pooled_loss_weight = o.PooledLossWeight, dense_loss_weight = o.DenseLossWeight, final_loss = finalLoss,
             heldout_single_object_acc1 = lastAccuracy, threads = torch.get_num_threads(), shape = o.Shape,
         }, new JsonSerializerOptions { WriteIndented = true }));
         return new TrainingResult(steps, minutes, finalLoss, lastAccuracy, output, live);
@@ -193,6 +212,60 @@ public static class MiniClipTrainer
         var imageToText = (rowTargets * logits.log_softmax(1)).sum(1).mean().neg();
         var textToImage = (columnTargets * logits.log_softmax(0)).sum(0L).mean().neg();
         return torch.stack([imageToText, textToImage]).mean();
+    }
+
+    /// <summary>The last block's forward, also returning its per-head values (B, h, n, d_h) for the dense term.</summary>
+    static (Tensor Tokens, Tensor Values) LastBlockWithValues(VisionTransformer visual, Tensor x)
+    {
+        var block = visual.LastBlock;
+        var (q, k, v) = block.attn.Project(block.ln_1.forward(x));
+        var mid = x + block.attn.Combine(block.attn.Probabilities(q, k), v);
+        return (mid + block.mlp.forward(block.ln_2.forward(mid)), v);
+    }
+
+    /// <summary>Logit scale of the dense term's class softmax (cosines in [−1, 1]).</summary>
+    const double DenseLogitScale = 20;
+    /// <summary>Temperature of the soft maximum over patches (0 would be the hard max, 1 the log-sum).</summary>
+    const double PatchPoolTemperature = 0.1;
+
+    /// <summary>
+    /// Multiple-instance alignment of the last block's patch value features with the class prompts. LeGrad's map
+    /// at patch j is a ReLU of u·G·W_o·v_j (DESIGN.md §2), so MaskInversion can only steer u toward a region's class
+    /// if W_o·v_j, read through ln_post's scale and proj (the linear part of G), points at the class of the object
+    /// under patch j. Per image, each present class's score is a soft maximum over patches of
+    /// cos(f_j, t_c), f_j = proj(γ ⊙ centre(W_o v_j)), and must beat every absent class in a softmax; present classes
+    /// do not compete with each other. Only image-level labels are used: the classes a whole-scene caption names.
+    /// </summary>
+    public static Tensor DenseAlignmentLoss(VisionTransformer visual, Tensor values, Tensor classText, Tensor present)
+    {
+        using var scope = torch.NewDisposeScope();
+        var cosines = torch.matmul(PatchValueFeatures(visual, values), classText.t()); // (B, n−1, C)
+        var logits = (cosines / PatchPoolTemperature).logsumexp(1) * (PatchPoolTemperature * DenseLogitScale); // (B, C)
+        var absent = logits.masked_fill(present, double.NegativeInfinity).logsumexp(1, keepdim: true);
+        var perPair = torch.logaddexp(logits, absent) - logits; // −log p(c | {c} ∪ absent)
+        return (perPair.masked_select(present).mean()).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Unit features (B, n−1, E) of the patch tokens' last-block values: proj(γ_post ⊙ centre(W_o v_j)), the
+    /// linear part of ∂ẑ/∂A_{·,j} (the out-projection's bias does not depend on A, and LN's 1/σ only scales).</summary>
+    public static Tensor PatchValueFeatures(VisionTransformer visual, Tensor values)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (b, n) = (values.shape[0], values.shape[2]);
+        var mixed = nn.functional.linear(values.transpose(1, 2).reshape(b, n, -1), visual.LastBlock.attn.out_proj.weight);
+        var patches = mixed.narrow(1, 1, n - 1);
+        var centred = patches - patches.mean([-1], keepdim: true);
+        return nn.functional.normalize(torch.matmul(centred * visual.ln_post.weight, visual.proj), p: 2, dim: -1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>(B, C) bool: class c is in image b.</summary>
+    public static Tensor Present(ulong[] imageClasses, int classes)
+    {
+        var data = new bool[imageClasses.Length * classes];
+        for (int i = 0; i < imageClasses.Length; i++)
+            for (int c = 0; c < classes; c++)
+                data[i * classes + c] = (imageClasses[i] >> c & 1) == 1;
+        return torch.tensor(data).reshape(imageClasses.Length, classes);
     }
 
     /// <summary>

@@ -1,8 +1,10 @@
+using MaskInversion.Core.Models;
 using MaskInversion.Core.Pipeline;
 using MaskInversion.Core.Synthetic;
 using MaskInversion.Core.Tests.Weights;
 using MaskInversion.Core.Text;
 using MaskInversion.Core.Training;
+using TorchSharp;
 using Bundled = MaskInversion.Core.Training.MiniClip;
 
 namespace MaskInversion.Core.Tests.MiniClip;
@@ -91,14 +93,16 @@ public sealed class MiniClipTests
         Assert.True(acc5Margin >= MinimumAcc5Margin, $"MaskInversion's Acc@5 lead over the global embedding is only {acc5Margin:P1}.");
     }
 
-    [Fact]
-    public void TrainerIsReproducibleDoesNotLeakTensorsAndWritesALoadableModel()
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)] // with the dense alignment term
+    public void TrainerIsReproducibleDoesNotLeakTensorsAndWritesALoadableModel(double denseLossWeight)
     {
         using var a = new TempDirectory();
         using var b = new TempDirectory();
         TrainingOptions Options(string dir) => new()
         {
-            OutputDirectory = dir, Steps = 5, DecayStart = 3, BatchSize = 6, WarmupSteps = 2, Seed = 3,
+            OutputDirectory = dir, Steps = 5, DecayStart = 3, BatchSize = 6, WarmupSteps = 2, Seed = 3, DenseLossWeight = denseLossWeight,
             MonitorEvery = 5, MonitorScenes = 6, CheckpointEvery = 0,
             Shape = new MiniClipShape { ImageSize = 32, PatchSize = 8, VisionWidth = 32, VisionLayers = 1, VisionHeadWidth = 16, TextWidth = 32, TextLayers = 1, EmbedDim = 16 },
         };
@@ -114,6 +118,40 @@ public sealed class MiniClipTests
 
         using var loaded = Bundled.LoadBundled(a.Root);
         Assert.Equal(32, loaded.ImageSize);
+    }
+
+    [Fact]
+    public void DenseAlignmentLossRewardsPatchesThatMatchTheImagesClasses()
+    {
+        // Identity out-projection, ln_post scale and proj: a patch's feature is its centred, normalised value.
+        var shape = new MiniClipShape { ImageSize = 32, PatchSize = 8, VisionWidth = 16, VisionLayers = 1, VisionHeadWidth = 8, TextWidth = 16, TextLayers = 1, EmbedDim = 16 };
+        using var model = new ClipModel(Bundled.Config(40, shape));
+        var visual = model.visual;
+        using var scope = torch.NewDisposeScope();
+        using (torch.no_grad())
+        {
+            visual.LastBlock.attn.out_proj.weight!.copy_(torch.eye(16));
+            visual.ln_post.weight!.fill_(1);
+            visual.proj.copy_(torch.eye(16));
+        }
+        torch.random.manual_seed(5);
+        var values = torch.randn(2, 2, 17, 8).requires_grad_(true); // (B, h, 1 + 16 patches, d_h)
+        var features = MiniClipTrainer.PatchValueFeatures(visual, values);
+        var patchValues = values.detach().transpose(1, 2).reshape(2, 17, 16).narrow(1, 1, 16);
+        var expected = torch.nn.functional.normalize(patchValues - patchValues.mean([-1], keepdim: true), p: 2, dim: -1);
+        Assert.True(torch.allclose(features.detach(), expected, rtol: 1e-5, atol: 1e-6));
+
+        // Class 0 is patch 3 of image 0, class 1 patch 5 of image 1; classes 2 and 3 are random directions.
+        var text = torch.cat([features[0, 3].detach().unsqueeze(0), features[1, 5].detach().unsqueeze(0),
+            torch.nn.functional.normalize(torch.randn(2, 16), p: 2, dim: -1)], 0);
+        var right = MiniClipTrainer.Present([1UL << 0, 1UL << 1], 4);
+        var swapped = MiniClipTrainer.Present([1UL << 1, 1UL << 0], 4);
+        var good = MiniClipTrainer.DenseAlignmentLoss(visual, values, text, right);
+        var bad = MiniClipTrainer.DenseAlignmentLoss(visual, values, text, swapped);
+        Assert.True(good.item<float>() < 0.5 * bad.item<float>(), $"aligned {good.item<float>()} vs swapped {bad.item<float>()}");
+        good.backward();
+        Assert.True(values.grad!.abs().sum().item<float>() > 0, "The loss must reach the values.");
+        Assert.True(visual.proj.grad!.abs().sum().item<float>() > 0, "The loss must reach the projection.");
     }
 
     [Fact]
