@@ -100,6 +100,8 @@ public static class MiniClipCommands
             table.Caption($"{report.Scenes} held-out scenes, {report.Masks} masks, {options.MinObjects}–{options.MaxObjects} objects, K = {options.Iterations}, {clock.Elapsed.TotalSeconds:F0} s");
             AnsiConsole.Write(table);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"class prompts' LeGrad maps on their own object (among the scene's): {100 * report.PromptMapLocalisation:F1} %"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"MaskInversion − global CLIP Acc@1 margin: {100 * report.Margin:F1} points → {outDir}"));
             return 0;
         });

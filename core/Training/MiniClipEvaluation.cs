@@ -33,7 +33,11 @@ public sealed record MethodScore(RegionMethod Method, RetrievalMetrics Metrics, 
 public sealed record GridSample(RgbImage Image, BinaryMask Mask, float[] InitialMap, float[] FinalMap, int MapSize,
     string TrueClass, string MaskInversionTop1, string ClipTop1, double InitialDice, double FinalDice);
 
-public sealed record MiniClipEvalReport(IReadOnlyList<MethodScore> Methods, IReadOnlyList<GridSample> Samples, int Scenes, long Masks)
+/// <param name="PromptMapLocalisation">Fraction of objects whose class prompt's LeGrad map fits that object's mask
+/// best (soft Dice) among the scene's objects: whether the model's maps know the classes at all, which MaskInversion
+/// relies on to steer its token toward a region's class. Chance is one over the objects per scene (≈ 1/3).</param>
+public sealed record MiniClipEvalReport(IReadOnlyList<MethodScore> Methods, IReadOnlyList<GridSample> Samples, int Scenes, long Masks,
+    double PromptMapLocalisation)
 {
     public double Acc1(RegionMethod method) => Methods.First(m => m.Method == method).Metrics.Acc1;
     /// <summary>The paper's claim in one number: MaskInversion's Acc@1 minus the global embedding's.</summary>
@@ -66,6 +70,7 @@ public static class MiniClipEvaluation
         var accumulators = o.Methods.ToDictionary(m => m, _ => new RetrievalAccumulator());
         var dice = o.Methods.Where(m => m.IsInversion()).ToDictionary(m => m, _ => new List<double>());
         var samples = new List<GridSample>();
+        int promptMapHits = 0, objects = 0;
         var methods = o.Methods.Contains(RegionMethod.Clip) ? o.Methods : [.. o.Methods, RegionMethod.Clip];
 
         for (int s = 0; s < o.Scenes; s++)
@@ -81,6 +86,8 @@ public static class MiniClipEvaluation
                 acc.Add(imageId, r.MaskId, scene.Objects[int.Parse(r.MaskId, System.Globalization.CultureInfo.InvariantCulture)].ClassIndex, r.TopClasses);
                 if (r.Dice is { } d && dice.TryGetValue(r.Method, out var list)) list.Add(d);
             }
+            promptMapHits += PromptMapHits(engine, prepared, scene);
+            objects += scene.Objects.Count;
             if (samples.Count < o.GridRows)
             {
                 int k = s % scene.Objects.Count;
@@ -91,7 +98,27 @@ public static class MiniClipEvaluation
         }
         var scores = o.Methods.Select(m => new MethodScore(m, accumulators[m].Compute(),
             dice.TryGetValue(m, out var l) && l.Count > 0 ? l.Average() : null)).ToList();
-        return new MiniClipEvalReport(scores, samples, o.Scenes, accumulators.Values.First().MaskCount);
+        return new MiniClipEvalReport(scores, samples, o.Scenes, accumulators.Values.First().MaskCount, (double)promptMapHits / objects);
+    }
+
+    /// <summary>Objects whose class prompt's LeGrad map has its lowest Dice loss on a mask of that class.</summary>
+    static int PromptMapHits(RegionEngine engine, PreparedImage prepared, Scene scene)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var classes = engine.Classifier!.ClassEmbeddings;
+        var index = torch.tensor(scene.Objects.Select(obj => (long)obj.ClassIndex).ToArray(), device: classes.device);
+        var maps = engine.Inverter.Maps(prepared.Features, classes.index_select(0, index).to(prepared.Features.Embedding.dtype), InversionPath.Implicit, createGraph: false);
+        int size = engine.Preprocessor.ImageSize;
+        var masks = torch.stack(scene.Objects.Select(obj => MaskLoader.ToTensor(obj.Mask, size)).ToList()).to(maps.dtype, maps.device);
+        int hits = 0;
+        for (int k = 0; k < scene.Objects.Count; k++)
+        {
+            var losses = DiceLoss.Dice(DiceLoss.ResizeToMasks(maps[k].unsqueeze(0), masks).expand(masks.shape[0], -1, -1), masks);
+            int best = (int)losses.argmin().item<long>();
+            if (scene.Objects[best].ClassIndex == scene.Objects[k].ClassIndex) hits++;
+        }
+        return hits;
     }
 
     /// <summary>Maps of LET₀ (zero inversion steps) and of the K-step token for one object's mask.</summary>
