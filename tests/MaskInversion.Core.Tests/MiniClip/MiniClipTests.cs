@@ -13,15 +13,16 @@ namespace MaskInversion.Core.Tests.MiniClip;
 public sealed class MiniClipTests
 {
     /// <summary>
-    /// The bundled model MISSES the project's 20-point target: the full eval (`client eval miniclip`, 200 held-out
-    /// scenes, 603 masks) gives MaskInversion 33.5 % Acc@1 vs 22.7 % for the global embedding (+10.8) and 86.4 % vs
-    /// 68.8 % Acc@5 (+17.6). This 24-scene set is deterministic (fixed seeds and weights). The bars are
-    /// what the model does support with slack: ≥ 5 points above the global embedding at Acc@1, and ≥ 10 points above it at
-    /// Acc@5 (about 1.5 standard errors under the full figure for ~75 masks). A model whose maps do not steer the
-    /// token (no localisation) would sit at the global embedding's Acc@5 and fail.
+    /// The bundled model's full eval (`client eval miniclip`, 200 held-out scenes, 603 masks) gives MaskInversion
+    /// 68.8 % Acc@1 vs 29.5 % for the global embedding (+39.3) and 98.3 % vs 82.9 % Acc@5; on this deterministic
+    /// 24-scene set (fixed seeds and weights) it is 63.2 % vs 27.6 % (+35.5) and 98.7 % vs 84.2 %. The Acc@1 bar is
+    /// the project's target, +20 points; an engine regression that stops the maps steering the token leaves
+    /// MaskInversion at the global embedding's accuracy and fails it. The class prompts' maps land on their own
+    /// object for 92.1 % of these objects (65 % for an earlier model trained without the dense term, chance ≈ 1/3).
     /// </summary>
-    const double MinimumAcc1Margin = 0.05;
-    const double MinimumAcc5Margin = 0.10;
+    const double MinimumAcc1Margin = 0.20;
+    const double MinimumAcc5Margin = 0.05;
+    const double MinimumPromptMapLocalisation = 0.75;
 
     [Fact]
     public void BundledFilesExistLoadAndStaySmall()
@@ -89,8 +90,10 @@ public sealed class MiniClipTests
         double acc5Margin = report.Methods.First(m => m.Method == RegionMethod.MaskInversion).Metrics.Acc5
             - report.Methods.First(m => m.Method == RegionMethod.Clip).Metrics.Acc5;
         Assert.True(report.Margin >= MinimumAcc1Margin,
-            $"MaskInversion Acc@1 {report.Acc1(RegionMethod.MaskInversion):P1} is below the global embedding's {report.Acc1(RegionMethod.Clip):P1}.");
+            $"MaskInversion Acc@1 {report.Acc1(RegionMethod.MaskInversion):P1} is less than 20 points above the global embedding's {report.Acc1(RegionMethod.Clip):P1}.");
         Assert.True(acc5Margin >= MinimumAcc5Margin, $"MaskInversion's Acc@5 lead over the global embedding is only {acc5Margin:P1}.");
+        Assert.True(report.PromptMapLocalisation >= MinimumPromptMapLocalisation,
+            $"Class prompts' LeGrad maps land on their own object for only {report.PromptMapLocalisation:P1} of the objects.");
     }
 
     [Theory]
