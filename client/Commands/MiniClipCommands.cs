@@ -26,7 +26,7 @@ public static class MiniClipCommands
         var sceneCaptions = new Option<double>("--scene-captions") { Description = "Probability of the whole-scene caption instead of one object's prompt.", DefaultValueFactory = _ => 0.5 };
         var threads = new Option<int>("--threads") { Description = "Torch threads (0 = library default).", DefaultValueFactory = _ => 0 };
         var pooled = new Option<double>("--pooled-loss-weight") { Description = "Weight of the contrastive term on the mean-pooled embedding LeGrad reads (0 = class token only).", DefaultValueFactory = _ => 0.0 };
-        var dense = new Option<double>("--dense-loss-weight") { Description = "Weight of the multiple-instance term aligning last-block patch values with the caption's class prompts (0 = off).", DefaultValueFactory = _ => 0.0 };
+        var dense = new Option<double>("--dense-loss-weight") { Description = "Weight of the multiple-instance term aligning last-block patch values with the caption's class prompts (0 = off; 1 = the bundled model's recipe).", DefaultValueFactory = _ => new TrainingOptions { OutputDirectory = "" }.DenseLossWeight };
         var cmd = new Command("miniclip", "Train MiniCLIP contrastively on generated scenes.")
         {
             minutes, steps, decayStart, seed, output, batch, lr, width, layers, imageSize, sceneCaptions, threads, pooled, dense,

@@ -35,8 +35,8 @@ public sealed record TrainingOptions
     /// <summary>Weight of <see cref="DenseAlignmentLoss"/>: a multiple-instance contrastive term that asks each
     /// class named by the image's caption to be matched by some patch's last-block value feature — the feature whose
     /// dot product with a direction u is LeGrad's map. Supervision stays image-level (the caption's classes, no
-    /// masks). 0 trains without it.</summary>
-    public double DenseLossWeight { get; init; } = 0;
+    /// masks). 0 trains without it; 1 is the bundled model's recipe.</summary>
+    public double DenseLossWeight { get; init; } = 1;
     /// <summary>Torch intra-op threads; 0 keeps the library default.</summary>
     public int Threads { get; init; } = 0;
     /// <summary>Held-out zero-shot check every this many steps (0: never).</summary>
