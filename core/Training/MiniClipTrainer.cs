@@ -59,6 +59,8 @@ public sealed record TrainingResult(int Steps, double Minutes, double FinalLoss,
 /// true of several images in a batch ("a photo of a red circle." fits every image holding a red circle), the
 /// targets are multi-positive: image i and caption j match when every class the caption names is in image i,
 /// and each softmax's target mass is spread evenly over its positives (plain CLIP would push true pairs apart).
+/// By default a second, dense term (<see cref="DenseAlignmentLoss"/>) aligns the last block's patch values with
+/// the classes the caption names, which LeGrad's maps and so MaskInversion depend on.
 /// </summary>
 public static class MiniClipTrainer
 {
