@@ -120,9 +120,18 @@ public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor>
 
     public Tensor Forward(Tensor x, Tensor? mask)
     {
+        var (output, values) = ForwardWithValues(x, mask);
+        values.Dispose();
+        return output;
+    }
+
+    /// <summary>The block's output and its attention values (B, h, n, d_h), which MiniCLIP's dense training term reads.</summary>
+    public (Tensor Output, Tensor Values) ForwardWithValues(Tensor x, Tensor? mask = null)
+    {
         using var scope = torch.NewDisposeScope();
-        var h = x + attn.Forward(ln_1.forward(x), mask);
-        return (h + mlp.forward(ln_2.forward(h))).MoveToOuterDisposeScope();
+        var (q, k, v) = attn.Project(ln_1.forward(x));
+        var h = x + attn.Combine(attn.Probabilities(q, k, mask), v);
+        return ((h + mlp.forward(ln_2.forward(h))).MoveToOuterDisposeScope(), v.MoveToOuterDisposeScope());
     }
 
     public override Tensor forward(Tensor x) => Forward(x, null);

@@ -125,7 +125,7 @@ public static class MiniClipTrainer
                 Tensor tokensOut;
                 Tensor? values = null;
                 if (o.DenseLossWeight > 0)
-                    (tokensOut, values) = LastBlockWithValues(model.visual, model.visual.TokensBefore(pixels, model.visual.Layers - 1));
+                    (tokensOut, values) = model.visual.LastBlock.ForwardWithValues(model.visual.TokensBefore(pixels, model.visual.Layers - 1));
                 else
                     tokensOut = model.visual.TokensBefore(pixels, model.visual.Layers);
                 var image = nn.functional.normalize(model.visual.Head(tokensOut), p: 2, dim: -1);
@@ -214,15 +214,6 @@ public static class MiniClipTrainer
         var imageToText = (rowTargets * logits.log_softmax(1)).sum(1).mean().neg();
         var textToImage = (columnTargets * logits.log_softmax(0)).sum(0L).mean().neg();
         return torch.stack([imageToText, textToImage]).mean();
-    }
-
-    /// <summary>The last block's forward, also returning its per-head values (B, h, n, d_h) for the dense term.</summary>
-    static (Tensor Tokens, Tensor Values) LastBlockWithValues(VisionTransformer visual, Tensor x)
-    {
-        var block = visual.LastBlock;
-        var (q, k, v) = block.attn.Project(block.ln_1.forward(x));
-        var mid = x + block.attn.Combine(block.attn.Probabilities(q, k), v);
-        return (mid + block.mlp.forward(block.ln_2.forward(mid)), v);
     }
 
     /// <summary>Logit scale of the dense term's class softmax (cosines in [−1, 1]).</summary>
