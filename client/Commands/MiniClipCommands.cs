@@ -90,12 +90,12 @@ public static class MiniClipCommands
             Directory.CreateDirectory(outDir);
             var classNames = MaskInversion.Core.Synthetic.SceneVocabulary.Default.ClassNames.ToArray();
             MetricsJson.Write(Path.Combine(outDir, "metrics.json"), $"miniclip_scenes_seed{options.Seed}_{options.MinObjects}to{options.MaxObjects}obj",
-                MiniClip.ModelName, "bundled", report.Methods.Select(m => new MethodMetrics(m.Method.Name(), m.Metrics)).ToList(), classNames);
+                MiniClip.ModelName, "bundled", report.Methods.Select(m => new MethodMetrics(m.Method.Name, m.Metrics)).ToList(), classNames);
             if (report.Samples.Count > 0) MiniClipEvaluation.WriteGrid(Path.Combine(outDir, "maps.png"), report.Samples);
 
             var table = new Table().AddColumns("method", "Acc@1", "Acc@5", "Acc@10", "mean per-class recall", "mean Dice loss");
             foreach (var m in report.Methods)
-                table.AddRow(m.Method.Name(), Pct(m.Metrics.Acc1), Pct(m.Metrics.Acc5), Pct(m.Metrics.Acc10), Pct(m.Metrics.MeanPerClassRecall),
+                table.AddRow(m.Method.Name, Pct(m.Metrics.Acc1), Pct(m.Metrics.Acc5), Pct(m.Metrics.Acc10), Pct(m.Metrics.MeanPerClassRecall),
                     m.MeanDiceLoss is { } d ? d.ToString("F3", CultureInfo.InvariantCulture) : "");
             table.Caption($"{report.Scenes} held-out scenes, {report.Masks} masks, {options.MinObjects}–{options.MaxObjects} objects, K = {options.Iterations}, {clock.Elapsed.TotalSeconds:F0} s");
             AnsiConsole.Write(table);

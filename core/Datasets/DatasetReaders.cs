@@ -34,4 +34,8 @@ public static class DatasetReaders
                 throw new ArgumentException($"Unknown dataset format '{format}'; expected one of {string.Join(", ", Formats)}.", nameof(format));
         }
     }
+
+    /// <summary>Opens the reader a job's <see cref="DatasetReaderOptions"/> describe.</summary>
+    public static IDatasetReader Open(DatasetReaderOptions options) =>
+        Open(options.Format, options.Root, options.Split, options.ClassesFile, cocoOptions: new CocoOptions { IncludeCrowd = options.IncludeCrowd });
 }

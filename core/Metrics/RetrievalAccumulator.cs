@@ -17,7 +17,26 @@ public sealed record ClassRetrieval(long Count, long Hits1, long Hits5, long Hit
 /// <param name="MeanPerClassRecall">Mean of per-class Acc@1 over classes with at least one mask (CLIP_benchmark's definition).</param>
 public sealed record RetrievalMetrics(
     double Acc1, double Acc5, double Acc10, double MeanPerClassRecall,
-    IReadOnlyDictionary<int, ClassRetrieval> PerClass, long Masks, int Images);
+    IReadOnlyDictionary<int, ClassRetrieval> PerClass, long Masks, int Images)
+{
+    /// <summary>The figures of per-class counters: the one place they are derived, for an accumulator and for
+    /// counters merged from many (a coordinator's checkpoints, shards).</summary>
+    public static RetrievalMetrics FromCounts(IEnumerable<KeyValuePair<int, ClassRetrieval>> perClass, int images)
+    {
+        long n = 0, h1 = 0, h5 = 0, h10 = 0;
+        var classes = new SortedDictionary<int, ClassRetrieval>();
+        double recallSum = 0;
+        foreach (var (cls, c) in perClass.OrderBy(kv => kv.Key))
+        {
+            n += c.Count; h1 += c.Hits1; h5 += c.Hits5; h10 += c.Hits10;
+            classes[cls] = c;
+            recallSum += c.Acc1;
+        }
+        double Frac(long h) => n == 0 ? 0 : (double)h / n;
+        return new RetrievalMetrics(Frac(h1), Frac(h5), Frac(h10), classes.Count == 0 ? 0 : recallSum / classes.Count,
+            classes, n, images);
+    }
+}
 
 /// <summary>
 /// Class-retrieval accuracy (Acc@1/5/10, per-class accuracy, mean per-class recall), mergeable and idempotent:
@@ -84,20 +103,6 @@ public sealed class RetrievalAccumulator
         return acc;
     }
 
-    public RetrievalMetrics Compute()
-    {
-        long n = 0, h1 = 0, h5 = 0, h10 = 0;
-        var classes = new Dictionary<int, ClassRetrieval>();
-        double recallSum = 0;
-        foreach (var (cls, c) in perClass)
-        {
-            n += c[0]; h1 += c[1]; h5 += c[2]; h10 += c[3];
-            var cr = new ClassRetrieval(c[0], c[1], c[2], c[3]);
-            classes[cls] = cr;
-            recallSum += cr.Acc1;
-        }
-        double Frac(long h) => n == 0 ? 0 : (double)h / n;
-        return new RetrievalMetrics(Frac(h1), Frac(h5), Frac(h10), classes.Count == 0 ? 0 : recallSum / classes.Count,
-            classes, n, ImageCount);
-    }
+    public RetrievalMetrics Compute() =>
+        RetrievalMetrics.FromCounts(perClass.Select(kv => KeyValuePair.Create(kv.Key, new ClassRetrieval(kv.Value[0], kv.Value[1], kv.Value[2], kv.Value[3]))), ImageCount);
 }

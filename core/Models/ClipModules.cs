@@ -7,12 +7,6 @@ namespace MaskInversion.Core.Models;
 // Modules mirror OpenCLIP's key names (field names are the state-dict names), so an OpenCLIP
 // checkpoint maps one-to-one onto named_parameters().
 
-/// <summary>OpenAI's GELU approximation x·σ(1.702x), used by the original CLIP weights.</summary>
-public sealed class QuickGelu() : nn.Module<Tensor, Tensor>("QuickGELU")
-{
-    public override Tensor forward(Tensor x) => x * torch.sigmoid(1.702 * x);
-}
-
 /// <summary>OpenCLIP's MLP: c_fc → activation → c_proj.</summary>
 public sealed class Mlp : nn.Module<Tensor, Tensor>
 {
@@ -28,6 +22,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>GELU, or OpenAI's approximation x·σ(1.702x) (QuickGELU) that the original CLIP weights were trained with.</summary>
     public Tensor Activation(Tensor a) => quickGelu ? a * torch.sigmoid(1.702 * a) : nn.functional.gelu(a);
 
     public override Tensor forward(Tensor x)

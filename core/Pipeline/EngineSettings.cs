@@ -2,10 +2,13 @@ using MaskInversion.Core.Inversion;
 
 namespace MaskInversion.Core.Pipeline;
 
-/// <summary>What a <see cref="RegionEngine"/> loads: model, weights, tokenizer, classes, and defaults.
-/// Plain data so it can travel in a job spec.</summary>
+/// <summary>What a <see cref="RegionEngine"/> loads: model, weights, tokenizer, classes, and the inversion
+/// hyper-parameters. Plain data; a cluster job's come from its settings record by one conversion
+/// (grains: JobSettingsConversion.ToEngineSettings).</summary>
 public sealed record EngineSettings
 {
+    /// <summary>The <see cref="IModelFamily"/> to load with ("openclip"); null = the first family that recognises the model.</summary>
+    public string? ModelFamily { get; init; }
     /// <summary>OpenCLIP model name (ViT-B-16, …) or a path to an OpenCLIP config JSON; null infers it from the weights.</summary>
     public string? Model { get; init; }
     /// <summary>Safetensors checkpoint (OpenCLIP or Hugging Face layout); null = seeded random weights.</summary>

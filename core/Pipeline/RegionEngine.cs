@@ -1,44 +1,24 @@
-using MaskInversion.Core.Baselines;
 using MaskInversion.Core.Imaging;
 using MaskInversion.Core.Inversion;
 using MaskInversion.Core.Models;
 using MaskInversion.Core.Text;
-using MaskInversion.Core.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaskInversion.Core.Pipeline;
 
-/// <summary>One query mask of an image.</summary>
-public sealed record MaskInput(string MaskId, BinaryMask Mask);
-
-/// <summary>One (mask, method) outcome: the region embedding's top-k classes, Dice for inversions.</summary>
-public sealed record MaskResult(string MaskId, RegionMethod Method, int[] TopClasses, float[] TopScores, float? Dice,
-    float[]? Embedding, float[]? Map, int MapSize);
-
-/// <summary>An image decoded, preprocessed and forwarded once; holds the decomposition cache for its masks.</summary>
-public sealed class PreparedImage : IDisposable
-{
-    public required string ImageId { get; init; }
-    public required RgbImage Image { get; init; }
-    public required ImageFeatures Features { get; init; }
-    /// <summary>Approximate tensor memory held (for a silo's cache budget); grows if the explicit map is built.</summary>
-    public long ApproximateBytes => Features.ApproximateBytes;
-    public void Dispose() => Features.Dispose();
-}
-
-/// <summary>The engine a compute node runs: a frozen CLIP, its preprocessing, class text embeddings and the
-/// MaskInverter. Turns (image, masks, methods) into per-mask predictions. Not thread-safe and synchronous:
-/// one owner thread calls it (TorchSharp scopes and grad mode are per thread).</summary>
+/// <summary>The engine a compute node runs: a frozen vision-language model (any <see cref="IModelFamily"/>), its
+/// class prompts and the region methods. Turns (image, masks, methods) into per-mask predictions. Not thread-safe
+/// and synchronous: one owner thread calls it (TorchSharp scopes and grad mode are per thread).</summary>
 public sealed class RegionEngine : IDisposable
 {
     public EngineSettings Settings { get; }
-    public ClipModel Model { get; }
-    public Preprocessor Preprocessor { get; }
-    public MaskInverter Inverter { get; }
-    public ZeroShotClassifier? Classifier { get; }
+    public IRegionModel Model { get; }
+    public Preprocessor Preprocessor => Model.Preprocessor;
+    public MaskInverter Inverter => Model.Inverter;
+    public ZeroShotClassifier? Classifier => Model.Classifier;
     public int ClassCount => Settings.ClassNames.Count;
-    public Device Device { get; }
+    public Device Device => Model.Device;
 
     /// <summary>Resolves "auto" | "cpu" | "cuda[:N]"; CUDA only when this libtorch build has it.</summary>
     public static Device ResolveDevice(string name)
@@ -51,50 +31,30 @@ public sealed class RegionEngine : IDisposable
     }
 
     /// <summary>Takes ownership of <paramref name="model"/>.</summary>
-    public RegionEngine(ClipModel model, ClipTokenizer? tokenizer, EngineSettings settings)
+    public RegionEngine(IRegionModel model, EngineSettings settings)
     {
-        Settings = settings;
-        settings.Inversion.Validate();
-        Device = ResolveDevice(settings.Device);
-        Model = model;
-        model.to(Device);
-        model.eval();
-        Preprocessor = new Preprocessor(settings.ImageSize);
-        Inverter = new MaskInverter(model.visual);
-        if (settings.ClassNames.Count > 0)
-        {
-            if (tokenizer is null) throw new ArgumentException("Class names were given but no tokenizer: set EngineSettings.Tokenizer.");
-            Classifier = new ZeroShotClassifier(model, tokenizer, settings.ClassNames, PromptTemplates.Get(settings.Templates));
-        }
-    }
-
-    /// <summary>Loads the model (named config, config JSON, or inferred from the weights), weights and tokenizer.</summary>
-    public static RegionEngine Load(EngineSettings s)
-    {
-        var model = LoadModel(s);
         try
         {
-            var tokenizer = s.Tokenizer is null ? null : ClipTokenizer.Load(s.Tokenizer);
-            return new RegionEngine(model, tokenizer, s);
+            settings.Inversion.Validate();
         }
         catch
         {
             model.Dispose();
             throw;
         }
+        Settings = settings;
+        Model = model;
     }
 
-    public static ClipModel LoadModel(EngineSettings s)
+    /// <summary>Takes ownership of an OpenCLIP <paramref name="model"/>.</summary>
+    public RegionEngine(ClipModel model, ClipTokenizer? tokenizer, EngineSettings settings)
+        : this(new OpenClipRegionModel(model, tokenizer, settings), settings) { }
+
+    /// <summary>Loads the model through its family (<see cref="ModelFamilies.Resolve"/>).</summary>
+    public static RegionEngine Load(EngineSettings settings)
     {
-        ClipConfig config;
-        if (s.Model is null)
-            config = s.Weights is null
-                ? throw new ArgumentException("Give a model name or config (--model), weights (--weights), or both.")
-                : CheckpointLoader.InferConfig(s.Weights);
-        else
-            config = File.Exists(s.Model) ? ClipConfig.FromFile(s.Model) : ClipConfig.Named(s.Model);
-        config = config.WithPretrainedTag(s.PretrainedTag);
-        return s.Weights is null ? ClipModel.CreateRandom(config, s.RandomSeed) : CheckpointLoader.LoadModel(config, s.Weights);
+        settings.Inversion.Validate();
+        return new RegionEngine(ModelFamilies.Resolve(settings).Load(settings), settings);
     }
 
     public PreparedImage Prepare(string imageId, string imagePath) => Prepare(imageId, ImageLoader.Load(imagePath));
@@ -106,7 +66,7 @@ public sealed class RegionEngine : IDisposable
         return new PreparedImage { ImageId = imageId, Image = image, Features = Inverter.Prepare(pixels) };
     }
 
-    /// <summary>Runs every method on every mask. Inversion variants batch all masks of the image.</summary>
+    /// <summary>Runs every method on every mask; each method embeds all masks of the image in one batch.</summary>
     public IReadOnlyList<MaskResult> Evaluate(PreparedImage image, IReadOnlyList<MaskInput> masks, IReadOnlyList<RegionMethod> methods, bool returnEmbeddings = false)
     {
         var results = new List<MaskResult>(masks.Count * methods.Count);
@@ -114,62 +74,18 @@ public sealed class RegionEngine : IDisposable
         foreach (var method in methods)
         {
             using var scope = torch.NewDisposeScope();
-            Tensor embeddings;
-            Tensor? dice = null, maps = null;
-            if (method.IsInversion())
-            {
-                var ablation = method switch
-                {
-                    RegionMethod.MaskInversionBox => MaskAblation.Box,
-                    RegionMethod.MaskInversionErode => MaskAblation.Erode,
-                    RegionMethod.MaskInversionDilate => MaskAblation.Dilate,
-                    _ => MaskAblation.None,
-                };
-                var target = torch.stack(masks.Select(m => MaskLoader.ToTensor(MaskAblations.Apply(m.Mask, ablation), Preprocessor.ImageSize)).ToList()).to(Device);
-                var options = Settings.Inversion with { ReturnMaps = Settings.ReturnedMapSize > 0 };
-                using var output = Inverter.Invert(image.Features, target, options);
-                embeddings = output.Embeddings.clone();
-                dice = output.FinalDice.clone();
-                if (output.Maps is not null)
-                    maps = torch.nn.functional.interpolate(output.Maps.unsqueeze(1), size: [Settings.ReturnedMapSize, Settings.ReturnedMapSize],
-                        mode: InterpolationMode.Bilinear, align_corners: false).squeeze(1);
-            }
-            else if (method == RegionMethod.Clip)
-                embeddings = image.Features.Embedding.unsqueeze(0).expand(masks.Count, -1);
-            else
-                embeddings = EmbedVisualPrompts(image.Image, masks, method);
-
-            results.AddRange(ToResults(masks, method, embeddings, dice, maps, returnEmbeddings));
+            var embedded = method.Embed(this, image, masks);
+            results.AddRange(ToResults(masks, method, embedded, returnEmbeddings));
         }
         return results;
     }
 
-    Tensor EmbedVisualPrompts(RgbImage image, IReadOnlyList<MaskInput> masks, RegionMethod method, int batch = 16)
+    IEnumerable<MaskResult> ToResults(IReadOnlyList<MaskInput> masks, RegionMethod method, RegionEmbeddings e, bool returnEmbeddings)
     {
-        var parts = new List<Tensor>();
-        using var noGrad = torch.no_grad();
-        for (int start = 0; start < masks.Count; start += batch)
-        {
-            var prompted = masks.Skip(start).Take(batch).Select(m => method switch
-            {
-                RegionMethod.Crop => VisualPrompts.Crop(image, m.Mask),
-                RegionMethod.MaskedCrop => VisualPrompts.MaskedCrop(image, m.Mask),
-                RegionMethod.RedCircle => VisualPrompts.RedCircle(image, m.Mask),
-                RegionMethod.Blur => VisualPrompts.BlurOutside(image, m.Mask),
-                _ => throw new ArgumentOutOfRangeException(nameof(method), method, null),
-            }).ToList();
-            using var pixels = Preprocessor.ToPixelsBatch(prompted).to(Device);
-            parts.Add(Model.EncodeImage(pixels));
-        }
-        return torch.cat(parts, 0);
-    }
-
-    IEnumerable<MaskResult> ToResults(IReadOnlyList<MaskInput> masks, RegionMethod method, Tensor embeddings, Tensor? dice, Tensor? maps, bool returnEmbeddings)
-    {
-        var top = Classifier?.TopK(embeddings, Settings.TopK);
-        var diceValues = dice?.to(ScalarType.Float32).data<float>().ToArray();
-        var embeddingRows = returnEmbeddings ? Rows(embeddings) : null;
-        var mapRows = maps is null ? null : Rows(maps.flatten(1));
+        var top = Classifier?.TopK(e.Embeddings, Settings.TopK);
+        var diceValues = e.Dice?.to(ScalarType.Float32).data<float>().ToArray();
+        var embeddingRows = returnEmbeddings ? Rows(e.Embeddings) : null;
+        var mapRows = e.Maps is null ? null : Rows(e.Maps.flatten(1));
         for (int i = 0; i < masks.Count; i++)
             yield return new MaskResult(masks[i].MaskId, method,
                 top?[i].Select(t => t.ClassIndex).ToArray() ?? [],
@@ -185,10 +101,5 @@ public sealed class RegionEngine : IDisposable
         return Enumerable.Range(0, (int)flat.shape[0]).Select(r => all.AsSpan(r * cols, cols).ToArray()).ToArray();
     }
 
-    public void Dispose()
-    {
-        Classifier?.Dispose();
-        Inverter.Dispose();
-        Model.Dispose();
-    }
+    public void Dispose() => Model.Dispose();
 }

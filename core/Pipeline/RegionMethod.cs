@@ -1,71 +1,41 @@
+using MaskInversion.Core.Baselines;
+using MaskInversion.Core.Imaging;
+using MaskInversion.Core.Pipeline.Methods;
+using static TorchSharp.torch;
+
 namespace MaskInversion.Core.Pipeline;
 
-/// <summary>How a region (mask) is turned into an embedding: MaskInversion, its mask-quality ablations,
-/// or one of the paper's baselines (DESIGN.md §3).</summary>
-public enum RegionMethod
+/// <summary>What a method gives the masks of one image: embeddings (M, d) and, for inversions, the final soft Dice
+/// (M) and explainability maps (M, s, s). Owned by the caller's dispose scope.</summary>
+public sealed record RegionEmbeddings(Tensor Embeddings, Tensor? Dice = null, Tensor? Maps = null);
+
+/// <summary>
+/// How a region (mask) is turned into an embedding: MaskInversion, its mask-quality ablations, or one of the
+/// paper's baselines (DESIGN.md §3). A method is known by its name in <see cref="RegionMethods"/>, the registry
+/// jobs and the CLI resolve names against; the engine runs whatever methods it is given.
+/// </summary>
+public abstract class RegionMethod(string name)
 {
-    MaskInversion,
-    /// <summary>The global image embedding (same for every mask of an image).</summary>
-    Clip,
-    Crop,
-    MaskedCrop,
-    RedCircle,
-    Blur,
-    MaskInversionBox,
-    MaskInversionErode,
-    MaskInversionDilate,
-}
-
-public static class RegionMethods
-{
-    static readonly Dictionary<string, RegionMethod> ByName = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["maskinversion"] = RegionMethod.MaskInversion,
-        ["clip"] = RegionMethod.Clip,
-        ["crop"] = RegionMethod.Crop,
-        ["masked_crop"] = RegionMethod.MaskedCrop,
-        ["red_circle"] = RegionMethod.RedCircle,
-        ["blur"] = RegionMethod.Blur,
-        ["maskinversion_box"] = RegionMethod.MaskInversionBox,
-        ["maskinversion_erode"] = RegionMethod.MaskInversionErode,
-        ["maskinversion_dilate"] = RegionMethod.MaskInversionDilate,
-    };
-
-    public static IReadOnlyList<RegionMethod> Baselines { get; } =
-        [RegionMethod.Clip, RegionMethod.Crop, RegionMethod.MaskedCrop, RegionMethod.RedCircle, RegionMethod.Blur];
-
-    public static IReadOnlyList<RegionMethod> Ablations { get; } =
-        [RegionMethod.MaskInversionBox, RegionMethod.MaskInversionErode, RegionMethod.MaskInversionDilate];
-
-    public static IReadOnlyList<RegionMethod> All { get; } = Enum.GetValues<RegionMethod>();
-
     /// <summary>The snake_case name used on the command line and in outputs.</summary>
-    public static string Name(this RegionMethod method) => ByName.First(kv => kv.Value == method).Key;
+    public string Name { get; } = name;
 
-    public static RegionMethod Parse(string name) =>
-        ByName.TryGetValue(name.Trim(), out var m)
-            ? m
-            : throw new ArgumentException($"Unknown method '{name}'. Known: {string.Join(", ", ByName.Keys)}, or 'baselines', 'ablations', 'all'.");
+    /// <summary>Optimises a token per mask (reports Dice and maps).</summary>
+    public virtual bool IsInversion => false;
 
-    /// <summary>Parses a comma-separated list; the groups 'baselines', 'ablations' and 'all' expand.</summary>
-    public static IReadOnlyList<RegionMethod> ParseList(string text)
-    {
-        var result = new List<RegionMethod>();
-        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            IEnumerable<RegionMethod> add = part.ToLowerInvariant() switch
-            {
-                "baselines" => Baselines,
-                "ablations" => Ablations,
-                "all" => All,
-                _ => [Parse(part)],
-            };
-            foreach (var m in add) if (!result.Contains(m)) result.Add(m);
-        }
-        if (result.Count == 0) throw new ArgumentException("No methods given.");
-        return result;
-    }
+    /// <summary>Embeds every mask of the image in one batch, on the engine's device. Runs on the engine's thread
+    /// inside the caller's dispose scope.</summary>
+    public abstract RegionEmbeddings Embed(RegionEngine engine, PreparedImage image, IReadOnlyList<MaskInput> masks);
 
-    public static bool IsInversion(this RegionMethod m) =>
-        m is RegionMethod.MaskInversion or RegionMethod.MaskInversionBox or RegionMethod.MaskInversionErode or RegionMethod.MaskInversionDilate;
+    public override string ToString() => Name;
+
+    public static RegionMethod MaskInversion { get; } = new MaskInversionMethod("maskinversion", MaskAblation.None);
+    /// <summary>The global image embedding (same for every mask of an image).</summary>
+    public static RegionMethod Clip { get; } = new GlobalEmbeddingMethod("clip");
+    public static RegionMethod Crop { get; } = new VisualPromptMethod("crop", (image, mask) => VisualPrompts.Crop(image, mask));
+    public static RegionMethod MaskedCrop { get; } = new VisualPromptMethod("masked_crop", (image, mask) => VisualPrompts.MaskedCrop(image, mask));
+    public static RegionMethod RedCircle { get; } = new VisualPromptMethod("red_circle", (image, mask) => VisualPrompts.RedCircle(image, mask));
+    public static RegionMethod Blur { get; } = new VisualPromptMethod("blur", (image, mask) => VisualPrompts.BlurOutside(image, mask));
+    public static RegionMethod MaskInversionBox { get; } = new MaskInversionMethod("maskinversion_box", MaskAblation.Box);
+    public static RegionMethod MaskInversionErode { get; } = new MaskInversionMethod("maskinversion_erode", MaskAblation.Erode);
+    public static RegionMethod MaskInversionDilate { get; } = new MaskInversionMethod("maskinversion_dilate", MaskAblation.Dilate);
 }

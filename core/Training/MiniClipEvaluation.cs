@@ -68,7 +68,7 @@ public static class MiniClipEvaluation
         using var engine = new RegionEngine(bundle.Model, bundle.Tokenizer, settings); // owns the model from here
         var generator = new SceneGenerator(o.Seed, MiniClip.Scenes(bundle.ImageSize, o.MinObjects, o.MaxObjects));
         var accumulators = o.Methods.ToDictionary(m => m, _ => new RetrievalAccumulator());
-        var dice = o.Methods.Where(m => m.IsInversion()).ToDictionary(m => m, _ => new List<double>());
+        var dice = o.Methods.Where(m => m.IsInversion).ToDictionary(m => m, _ => new List<double>());
         var samples = new List<GridSample>();
         int promptMapHits = 0, objects = 0;
         var methods = o.Methods.Contains(RegionMethod.Clip) ? o.Methods : [.. o.Methods, RegionMethod.Clip];
