@@ -5,8 +5,9 @@ namespace MaskInversion.Grains;
 /// <summary>One job (key: job id). Owns dispatch, retries, progress and the merged metrics; durable.</summary>
 public interface IJobCoordinatorGrain : IGrainWithStringKey
 {
-    /// <summary>Starts the job; a repeat with the same spec is a no-op, a different spec is refused.</summary>
-    Task<JobProgress> SubmitAsync(JobSpec spec);
+    /// <summary>Normalises the settings (method groups expanded) and starts the job; a repeat with the same
+    /// settings is a no-op, different settings are refused.</summary>
+    Task<JobProgress> SubmitAsync(JobSettings settings);
 
     [AlwaysInterleave] Task<JobProgress> GetProgressAsync();
 
@@ -16,10 +17,11 @@ public interface IJobCoordinatorGrain : IGrainWithStringKey
     [AlwaysInterleave] Task<JobProgress> CancelAsync();
 }
 
-/// <summary>One image of one job (key: "jobId/imageId"). Placed only on compute silos.</summary>
+/// <summary>One image of one job (key: "jobId/imageId"). Placed only on compute silos; owns its prepared image
+/// while its masks are worked.</summary>
 public interface IImageGrain : IGrainWithStringKey
 {
-    /// <summary>Forwards the image once, has its mask grains record every mask, frees the cache. Idempotent.</summary>
+    /// <summary>Prepares the image once, has its mask grains record every mask, releases it. Idempotent.</summary>
     [ResponseTimeout("00:30:00")]
     Task<ImageOutcome> ProcessAsync(ImageWork work);
 }
@@ -27,9 +29,10 @@ public interface IImageGrain : IGrainWithStringKey
 /// <summary>One query mask (key: "jobId/imageId/maskId"); keeps its record so a repeat returns it unchanged.</summary>
 public interface IMaskGrain : IGrainWithStringKey
 {
-    /// <param name="imageKey">The image grain's key, i.e. the prepared image in this silo's executor.</param>
+    /// <summary>Runs the job's methods on this mask against its image's prepared handle (same silo), records
+    /// the outcome and returns it; a recorded mask returns its record without computing.</summary>
     [ResponseTimeout("00:30:00")]
-    Task<MaskRecord> RunAsync(string imageKey, MaskWork work, ImageWork image, int imageWidth, int imageHeight);
+    Task<MaskRecord> RunAsync(PreparedImageHandle image, MaskWork work);
 
     [AlwaysInterleave] Task<MaskRecord?> GetRecordAsync();
 }

@@ -22,16 +22,16 @@ public sealed record MaskWork(
     [property: Id(4)] bool Overlay);
 
 /// <summary>One image and its masks, sent by the coordinator to the image grain keyed jobId/imageId.</summary>
+/// <param name="Job">The job's normalised settings (the same object for every image of a job).</param>
+/// <param name="ClassNames">The dataset's class names, in class-index order (the engine's prompts).</param>
 [GenerateSerializer, Immutable]
 public sealed record ImageWork(
     [property: Id(0)] string JobId,
     [property: Id(1)] string ImageId,
     [property: Id(2)] string ImagePath,
     [property: Id(3)] MaskWork[] Masks,
-    [property: Id(4)] EngineSpec Engine,
-    [property: Id(5)] string[] Methods,
-    [property: Id(6)] bool ReturnEmbeddings,
-    [property: Id(7)] string? OverlayFolder);
+    [property: Id(4)] JobSettings Job,
+    [property: Id(5)] string[] ClassNames);
 
 /// <summary>One (mask, method) outcome: top-k class indices with scores, final Dice for inversions.</summary>
 [GenerateSerializer, Immutable]
@@ -52,10 +52,8 @@ public sealed record MaskRecord(
 
 /// <summary>The small per-image record an image grain returns to the coordinator.</summary>
 /// <param name="Error">Image-level failure (unreadable image); the masks then carry it too.</param>
-/// <param name="Silo">The silo that computed it (placement checks, per-silo throughput).</param>
 [GenerateSerializer, Immutable]
 public sealed record ImageOutcome(
     [property: Id(0)] string ImageId,
     [property: Id(1)] MaskRecord[] Masks,
-    [property: Id(2)] string? Error,
-    [property: Id(3)] string Silo);
+    [property: Id(2)] string? Error);

@@ -32,17 +32,24 @@ public sealed record ClassCounts(
     [property: Id(3)] long Hits5,
     [property: Id(4)] long Hits10);
 
-/// <summary>Dataset-wide metrics of one method, from per-class counters.</summary>
+/// <summary>Class-retrieval figures of one method, from per-class counters.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RetrievalSummary(
+    [property: Id(0)] double Acc1,
+    [property: Id(1)] double Acc5,
+    [property: Id(2)] double Acc10,
+    [property: Id(3)] double MeanPerClassRecall,
+    [property: Id(4)] long Masks,
+    [property: Id(5)] ClassCounts[] PerClass);
+
+/// <summary>Dataset-wide figures of one method, one member per metric of the job's metric registry (a referring
+/// metric adds its own).</summary>
+/// <param name="MeanDice">Mean final soft Dice of the method's inversions; null for methods that do not invert.</param>
 [GenerateSerializer, Immutable]
 public sealed record MethodSummary(
     [property: Id(0)] string Method,
-    [property: Id(1)] double Acc1,
-    [property: Id(2)] double Acc5,
-    [property: Id(3)] double Acc10,
-    [property: Id(4)] double MeanPerClassRecall,
-    [property: Id(5)] long Masks,
-    [property: Id(6)] double? MeanDice,
-    [property: Id(7)] ClassCounts[] PerClass);
+    [property: Id(1)] RetrievalSummary? Retrieval = null,
+    [property: Id(2)] double? MeanDice = null);
 
 [GenerateSerializer, Immutable]
 public sealed record JobResults(

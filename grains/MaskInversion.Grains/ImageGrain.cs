@@ -1,52 +1,61 @@
 using MaskInversion.Core.Pipeline;
-using Orleans.Runtime;
 
 namespace MaskInversion.Grains;
 
 /// <summary>
 /// One image of one job, on compute silos only (silos without the compute role drop this class, see
-/// <see cref="SiloBuilderExtensions"/>). Prepares the image once in the silo's executor, has its mask grains
-/// (same silo) record each mask, frees the cache and returns the small per-image record. Idempotent by key: masks
-/// already recorded are not recomputed, and when all are recorded the image is not even forwarded.
+/// <see cref="SiloBuilderExtensions"/>). It owns its prepared image: it has the silo's executor prepare it once,
+/// holds the handle while its mask grains (same silo) run their inversions against it, and releases it when they
+/// are done or when the activation goes. Idempotent by key: masks already recorded are not recomputed, and when
+/// all are recorded the image is not even forwarded.
 /// </summary>
-public sealed class ImageGrain(ComputeExecutor executor, ILocalSiloDetails silo) : Grain, IImageGrain
+public sealed class ImageGrain(ComputeExecutor executor) : Grain, IImageGrain
 {
+    // The prepared image this activation owns; never outlives the activation.
+    PreparedImageHandle? prepared;
+
     public async Task<ImageOutcome> ProcessAsync(ImageWork work)
     {
-        var key = this.GetPrimaryKeyString();
         var masks = work.Masks.Select(m => GrainFactory.GetGrain<IMaskGrain>(GrainKeys.Mask(work.JobId, work.ImageId, m.MaskId))).ToArray();
         var records = await Task.WhenAll(masks.Select(m => m.GetRecordAsync()));
         var todo = Enumerable.Range(0, masks.Length).Where(i => records[i] is null).ToList();
 
         if (todo.Count > 0)
         {
-            var methods = work.Methods.Select(RegionMethods.Parse).ToList();
-            PreparedInfo info;
+            PreparedImageHandle image;
             try
             {
-                info = await executor.PrepareAsync(key, work.Engine, work.ImageId, work.ImagePath, todo.Count, methods, work.ReturnEmbeddings);
+                prepared = image = await executor.PrepareAsync(ImagePlan.For(work, todo.Count));
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not ObjectDisposedException)
             {
                 // Unreadable image: a per-item error for the image and each of its masks, not a retry.
-                var error = $"{ex.GetType().Name}: {ex.Message}";
+                var error = DirectRun.Error(ex);
                 DeactivateOnIdle();
                 return new ImageOutcome(work.ImageId,
-                    work.Masks.Select((m, i) => records[i] ?? new MaskRecord(m.MaskId, m.ClassIndex, [], error)).ToArray(),
-                    error, silo.SiloAddress.ToString());
+                    work.Masks.Select((m, i) => records[i] ?? new MaskRecord(m.MaskId, m.ClassIndex, [], error)).ToArray(), error);
             }
             try
             {
-                var computed = await Task.WhenAll(todo.Select(i => masks[i].RunAsync(key, work.Masks[i], work, info.Width, info.Height)));
+                var computed = await Task.WhenAll(todo.Select(i => masks[i].RunAsync(image, work.Masks[i])));
                 for (int j = 0; j < todo.Count; j++) records[todo[j]] = computed[j];
             }
             finally
             {
-                await executor.ReleaseAsync(key);
+                await ReleaseAsync();
             }
         }
         // The coordinator keeps the outcome; a repeat is answered from the mask records, so the activation can go.
         DeactivateOnIdle();
-        return new ImageOutcome(work.ImageId, records.Select(r => r!).ToArray(), null, silo.SiloAddress.ToString());
+        return new ImageOutcome(work.ImageId, records.Select(r => r!).ToArray(), null);
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => ReleaseAsync();
+
+    Task ReleaseAsync()
+    {
+        if (prepared is not { } image) return Task.CompletedTask;
+        prepared = null;
+        return executor.ReleaseAsync(image);
     }
 }

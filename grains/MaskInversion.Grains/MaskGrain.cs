@@ -10,9 +10,9 @@ public sealed class MaskGrainState
 }
 
 /// <summary>
-/// One query mask. PreferLocalPlacement puts it on its image grain's silo, where the prepared image lives in the
-/// executor, so no tensor crosses the network. Its record (top-10 per method, Dice, optional embedding, or the
-/// error) is stored once; a repeated request returns it without recomputing.
+/// One query mask. PreferLocalPlacement puts it on its image grain's silo, where the prepared image its handle
+/// names lives in the executor, so no tensor crosses the network. Its record (top-10 per method, Dice, optional
+/// embedding, or the error) is stored once; a repeated request returns it without recomputing.
 /// </summary>
 [PreferLocalPlacement]
 public sealed class MaskGrain(ComputeExecutor executor,
@@ -20,7 +20,7 @@ public sealed class MaskGrain(ComputeExecutor executor,
 {
     public Task<MaskRecord?> GetRecordAsync() => Task.FromResult(state.State.Record);
 
-    public async Task<MaskRecord> RunAsync(string imageKey, MaskWork work, ImageWork image, int imageWidth, int imageHeight)
+    public async Task<MaskRecord> RunAsync(PreparedImageHandle image, MaskWork work)
     {
         if (state.State.Record is { } recorded) return recorded;
 
@@ -28,21 +28,21 @@ public sealed class MaskGrain(ComputeExecutor executor,
         try
         {
             // Decoding a mask PNG is CPU work but no tensor work: the thread pool, not the grain scheduler, does it.
-            var mask = await Task.Run(() => Conversions.LoadMask(work.Source, imageWidth, imageHeight));
-            var results = await executor.EvaluateAsync(imageKey, new MaskInput(work.MaskId, mask), work.Overlay ? image.OverlayFolder : null);
+            var mask = await Task.Run(() => MaskInput.Load(work.MaskId, work.Source.ToSource(), image.Width, image.Height));
+            var results = await executor.EvaluateAsync(image, mask, work.Overlay);
             record = new MaskRecord(work.MaskId, work.ClassIndex, results.Select(r => r.ToMethodResult()).ToArray(), null);
         }
         catch (ImageNotPreparedException)
         {
-            // Not this mask's fault (this activation is not beside the image): go, so the retry activates it
-            // next to the image grain again.
+            // Not this mask's fault (this activation is not beside the image, or the image was released): go, so
+            // the retry activates it next to the image grain again.
             DeactivateOnIdle();
             throw;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Missing or undecodable mask file, bad polygon/RLE: a per-item error, recorded like a result.
-            record = new MaskRecord(work.MaskId, work.ClassIndex, [], $"{ex.GetType().Name}: {ex.Message}");
+            record = new MaskRecord(work.MaskId, work.ClassIndex, [], DirectRun.Error(ex));
         }
         state.State.Record = record;
         await state.WriteRecoveringAsync();

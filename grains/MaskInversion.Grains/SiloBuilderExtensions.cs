@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
@@ -7,9 +8,9 @@ namespace MaskInversion.Grains;
 public static class SiloBuilderExtensions
 {
     /// <summary>
-    /// Registers the executor and decides, by role, which grain classes this silo can host. Placement then only
-    /// ever picks compatible silos (Orleans' cluster manifest), so image and mask grains land on compute silos
-    /// even when the call comes from a gateway-only silo or an external client — unlike
+    /// Registers the executor and the job metrics, and decides, by role, which grain classes this silo can host.
+    /// Placement then only ever picks compatible silos (Orleans' cluster manifest), so image and mask grains land
+    /// on compute silos even when the call comes from a gateway-only silo or an external client — unlike
     /// RequiredMatchSiloMetadataPlacementFilter, which compares with the placing silo's own metadata.
     /// Requires the storage providers in <see cref="StorageNames"/>.
     /// </summary>
@@ -17,6 +18,8 @@ public static class SiloBuilderExtensions
     {
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton<ComputeExecutor>();
+        builder.Services.AddSingleton<JobMetricRegistry>();
+        builder.AddJobMetric<RetrievalJobMetric>().AddJobMetric<DiceJobMetric>();
         builder.Services.PostConfigure<GrainTypeOptions>(types =>
         {
             if (!options.Compute)
@@ -26,6 +29,13 @@ public static class SiloBuilderExtensions
             }
             if (!options.Coordinator) types.Classes.Remove(typeof(JobCoordinatorGrain));
         });
+        return builder;
+    }
+
+    /// <summary>Adds a metric every job's coordinator merges (see <see cref="IJobMetric"/>); same set on every coordinator silo.</summary>
+    public static ISiloBuilder AddJobMetric<T>(this ISiloBuilder builder) where T : class, IJobMetric
+    {
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobMetric, T>());
         return builder;
     }
 }

@@ -9,10 +9,11 @@ static class Expect
     public static void SameCounts(IReadOnlyDictionary<string, RetrievalMetrics> expected, JobResults actual)
     {
         Assert.Equal(expected.Keys.Order(), actual.Methods.Select(m => m.Method).Order());
-        foreach (var m in actual.Methods)
+        foreach (var method in actual.Methods)
         {
-            var e = expected[m.Method];
-            Assert.True(e.Masks > 0, $"{m.Method}: the direct run has no masks");
+            var e = expected[method.Method];
+            var m = method.Retrieval!;
+            Assert.True(e.Masks > 0, $"{method.Method}: the direct run has no masks");
             Assert.Equal(e.Masks, m.Masks);
             Assert.Equal(e.PerClass.Keys.Order(), m.PerClass.Select(c => c.ClassIndex).Order());
             foreach (var c in m.PerClass)

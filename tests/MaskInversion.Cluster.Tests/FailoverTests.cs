@@ -12,7 +12,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
     {
         using var data = new JobFixtureData(images: 32, faults: false);
         // Long enough per image (≈ 0.5–1 s) that work is still queued on the victim when KillSiloAsync (≈ 0.8 s) lands.
-        var spec = data.Spec("failover") with { MaxInFlight = 4, Iterations = 400 };
+        var spec = data.Settings("failover") with { MaxInFlight = 4, Iterations = 400 };
         var expected = data.Direct(spec);
 
         await using var cluster = await TestCluster.StartAsync(3);

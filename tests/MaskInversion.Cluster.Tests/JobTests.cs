@@ -1,4 +1,6 @@
+using MaskInversion.Core.Datasets;
 using MaskInversion.Core.Output;
+using MaskInversion.Core.Pipeline;
 using MaskInversion.Grains;
 using Orleans.TestingHost;
 
@@ -22,13 +24,13 @@ public sealed class JobTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
     public async Task Job_matches_the_engine_run_directly_and_reports_bad_items_as_errors()
     {
         using var data = new JobFixtureData(images: 6, faults: true);
-        var spec = data.Spec("out");
-        var expected = data.Direct(spec);
+        var job = data.Settings("out");
+        var expected = data.Direct(job);
         var before = fixture.Cluster.Silos.Select(s => TestCluster.Executor(s).Forwards).ToArray();
 
-        var job = fixture.Cluster.Client.GetGrain<IJobCoordinatorGrain>("job-complete");
-        await job.SubmitAsync(spec);
-        var done = await TestCluster.WaitAsync(job, TimeSpan.FromMinutes(2));
+        var grain = fixture.Cluster.Client.GetGrain<IJobCoordinatorGrain>("job-complete");
+        await grain.SubmitAsync(job);
+        var done = await TestCluster.WaitAsync(grain, TimeSpan.FromMinutes(2));
 
         Assert.Equal(JobState.Completed, done.State);
         Assert.Equal(5, done.ImagesDone);
@@ -36,7 +38,7 @@ public sealed class JobTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
         Assert.Equal(data.Dataset.Masks - 3, done.MasksDone);
         Assert.Equal(3, done.MasksFailed);                  // its two masks + the missing mask file
         Assert.Equal(6, done.ImagesTotal);
-        Expect.SameCounts(expected, await job.GetResultsAsync());
+        Expect.SameCounts(expected, await grain.GetResultsAsync());
 
         // Forwards: never on the control silo, and exactly once per readable image on the compute silos.
         var forwards = fixture.Cluster.Silos.Select((s, i) => TestCluster.Executor(s).Forwards - before[i]).ToArray();
@@ -48,37 +50,51 @@ public sealed class JobTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
         Assert.Equal(0, executors.Sum(e => e.CachedBytes));   // every prepared image was released
 
         // Outputs: metrics.json, one Parquet row per (mask, method) plus one per failed mask, overlays.
-        Assert.Contains("\"maskinversion\"", File.ReadAllText(Path.Combine(spec.OutputFolder, "metrics.json")));
+        Assert.Contains("\"maskinversion\"", File.ReadAllText(Path.Combine(job.OutputFolder, "metrics.json")));
         var rows = new List<PerMaskResult>();
-        foreach (var part in Directory.GetFiles(Path.Combine(spec.OutputFolder, "masks"), "part-*.parquet"))
+        foreach (var part in Directory.GetFiles(Path.Combine(job.OutputFolder, "masks"), "part-*.parquet"))
             await foreach (var r in PerMaskResultsParquet.ReadAsync(part)) rows.Add(r);
         Assert.Equal(done.MasksDone * 2 + 3, rows.Count);
         Assert.Equal(done.MasksDone * 2, rows.Select(r => (r.ImageId, r.MaskId, r.Method)).Distinct().Count(t => t.Method != ""));
         Assert.Contains(rows, r => r.MaskId == data.Dataset.MissingMaskId && r.Error is not null);
         Assert.Equal(2, rows.Count(r => r.ImageId == data.Dataset.CorruptImageId && r.Error is not null));
-        Assert.NotEmpty(Directory.GetFiles(Path.Combine(spec.OutputFolder, "overlays"), "*_maskinversion_map.png"));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(job.OutputFolder, "overlays"), "*_maskinversion_map.png"));
 
         // A repeated submit is a no-op; results stay.
-        Assert.Equal(JobState.Completed, (await job.SubmitAsync(spec)).State);
+        Assert.Equal(JobState.Completed, (await grain.SubmitAsync(job)).State);
     }
 
     [Fact]
     public async Task Cancel_stops_dispatch()
     {
         using var data = new JobFixtureData(images: 60, faults: false);
-        var spec = data.Spec("cancelled", "maskinversion") with { MaxInFlight = 1 };
-        var job = fixture.Cluster.Client.GetGrain<IJobCoordinatorGrain>("job-cancel");
-        await job.SubmitAsync(spec);
-        await TestCluster.WaitAsync(job, TimeSpan.FromMinutes(1), p => p.ImagesDone >= 1);
-        var atCancel = await job.CancelAsync();
-        var end = await TestCluster.WaitAsync(job, TimeSpan.FromMinutes(1));
+        var job = data.Settings("cancelled", "maskinversion") with { MaxInFlight = 1 };
+        var grain = fixture.Cluster.Client.GetGrain<IJobCoordinatorGrain>("job-cancel");
+        await grain.SubmitAsync(job);
+        await TestCluster.WaitAsync(grain, TimeSpan.FromMinutes(1), p => p.ImagesDone >= 1);
+        var atCancel = await grain.CancelAsync();
+        var end = await TestCluster.WaitAsync(grain, TimeSpan.FromMinutes(1));
 
         Assert.Equal(JobState.Cancelled, end.State);
         // What was in flight (one image) may finish; nothing new starts.
-        Assert.InRange(end.ImagesDone, atCancel.ImagesDone, atCancel.ImagesDone + spec.MaxInFlight);
+        Assert.InRange(end.ImagesDone, atCancel.ImagesDone, atCancel.ImagesDone + job.MaxInFlight);
         Assert.True(end.ImagesDone < 60, "the whole dataset ran: cancel did not stop dispatch");
         await Task.Delay(500);
-        Assert.Equal(end.ImagesDone, (await job.GetProgressAsync()).ImagesDone);
-        Assert.True(File.Exists(Path.Combine(spec.OutputFolder, "metrics.json")));
+        Assert.Equal(end.ImagesDone, (await grain.GetProgressAsync()).ImagesDone);
+        Assert.True(File.Exists(Path.Combine(job.OutputFolder, "metrics.json")));
+    }
+
+    [Fact]
+    public async Task A_mask_grain_refuses_a_handle_its_silo_did_not_issue_and_records_nothing()
+    {
+        using var data = new JobFixtureData(images: 1, faults: false);
+        var image = DirectRun.Images(DatasetReaders.Open(data.Settings("foreign").ToReaderOptions())).First();
+        var m = image.Masks[0];
+        var foreign = new PreparedImageHandle(Guid.NewGuid(), 1, image.ImageId, 64, 48);
+        var grain = fixture.Cluster.Client.GetGrain<IMaskGrain>(GrainKeys.Mask("job-foreign", image.ImageId, m.MaskId));
+
+        var e = await Assert.ThrowsAsync<ImageNotPreparedException>(() => grain.RunAsync(foreign, new MaskWork(m.MaskId, 0, m.ClassId, m.Source.ToData(), false)));
+        Assert.Contains(foreign.Executor.ToString(), e.Message);
+        Assert.Null(await grain.GetRecordAsync());   // not recorded as an error: the retry computes it
     }
 }

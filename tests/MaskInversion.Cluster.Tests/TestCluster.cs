@@ -2,7 +2,6 @@ using MaskInversion.Core.Datasets;
 using MaskInversion.Core.Metrics;
 using MaskInversion.Core.Pipeline;
 using MaskInversion.Grains;
-using MaskInversion.Grains.Demo;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
@@ -57,7 +56,7 @@ public sealed class JobFixtureData : IDisposable
         Model = TinyModelFiles.Write(Path.Combine(Folder, "model"), SyntheticDataset.Classes.Select(c => c.Name));
     }
 
-    public JobSpec Spec(string output, params string[] methods) => new()
+    public JobSettings Settings(string output, params string[] methods) => new()
     {
         Format = "openimages", DatasetRoot = Dataset.Root, Split = Dataset.Split,
         Model = Model.ConfigPath, Tokenizer = Model.TokenizerFolder, Templates = "single",
@@ -67,38 +66,25 @@ public sealed class JobFixtureData : IDisposable
         DatasetName = "synthetic",
     };
 
-    public static EngineSpec Engine(JobSpec spec) => new(spec.Model, spec.Weights, spec.PretrainedTag, spec.Tokenizer, spec.ImageSize, spec.Templates,
-        SyntheticDataset.Classes.Select(c => c.Name).ToArray(), spec.Iterations, spec.LearningRate, spec.Alpha, spec.Seed);
-
-    /// <summary>The same masks straight through one RegionEngine: what the cluster must reproduce exactly.</summary>
-    public Dictionary<string, RetrievalMetrics> Direct(JobSpec spec)
+    /// <summary>The same masks straight through one RegionEngine, from the same settings: what the cluster must
+    /// reproduce exactly.</summary>
+    public Dictionary<string, RetrievalMetrics> Direct(JobSettings job)
     {
-        using var engine = RegionEngine.Load(Engine(spec).ToSettings());
-        var methods = spec.Methods.Select(RegionMethods.Parse).ToList();
-        var acc = spec.Methods.ToDictionary(m => m, _ => new RetrievalAccumulator());
-        var reader = DatasetReaders.Open(spec.Format, spec.DatasetRoot, spec.Split);
-        var index = reader.Classes.Select((c, i) => (c.Id, i)).ToDictionary(t => t.Id, t => t.i);
-        foreach (var record in reader.ReadImages())
+        var reader = DatasetReaders.Open(job.ToReaderOptions());
+        var classes = JobClassesOf(reader);
+        using var engine = RegionEngine.Load(job.ToEngineSettings(reader.Classes.Select(c => c.Name).ToArray()));
+        var acc = job.ToRegionMethods().ToDictionary(m => m.Name, _ => new RetrievalAccumulator());
+        foreach (var image in DirectRun.Run(engine, DirectRun.Images(reader, job.MaxImages), job.ToRegionMethods()))
         {
-            if (record.Image is not { } image) continue;
-            PreparedImage prepared;
-            try { prepared = engine.Prepare(image.ImageId, image.ImagePath); }
-            catch (Exception) { continue; }   // the corrupt image: an error, not a result
-            using (prepared)
-            {
-                var inputs = new List<MaskInput>();
-                foreach (var m in image.Masks)
-                {
-                    try { inputs.Add(new MaskInput(m.MaskId, Conversions.LoadMask(m.Source.ToData(), prepared.Image.Width, prepared.Image.Height))); }
-                    catch (Exception) { }   // the missing mask file
-                }
-                var classOf = image.Masks.ToDictionary(m => m.MaskId, m => index[m.ClassId!]);
-                foreach (var r in engine.Evaluate(prepared, inputs, methods))
-                    acc[r.Method.Name()].Add(image.ImageId, r.MaskId, classOf[r.MaskId], r.TopClasses);
-            }
+            var classOf = image.Image.Masks.ToDictionary(m => m.MaskId, m => classes[m.ClassId!]);
+            foreach (var r in image.Results)
+                acc[r.Method.Name].Add(image.Image.ImageId, r.MaskId, classOf[r.MaskId], r.TopClasses);
         }
         return acc.ToDictionary(kv => kv.Key, kv => kv.Value.Compute());
     }
+
+    static Dictionary<string, int> JobClassesOf(IDatasetReader reader) =>
+        reader.Classes.Select((c, i) => (c.Id, i)).ToDictionary(t => t.Id, t => t.i);
 
     public void Dispose()
     {

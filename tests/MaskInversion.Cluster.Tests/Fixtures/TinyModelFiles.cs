@@ -2,7 +2,7 @@ using System.Text.Json;
 using MaskInversion.Core.Models;
 using MaskInversion.Core.Text;
 
-namespace MaskInversion.Grains.Demo;
+namespace MaskInversion.Cluster.Tests;
 
 /// <summary>
 /// A small random CLIP that runs anywhere in seconds: an OpenCLIP config JSON plus a vocab.json/merges.txt built

@@ -1,7 +1,7 @@
 using MaskInversion.Core.Datasets;
 using MaskInversion.Core.Imaging;
 
-namespace MaskInversion.Grains.Demo;
+namespace MaskInversion.Cluster.Tests;
 
 /// <summary>
 /// Writes a small OpenImages-format dataset (through the core's OpenImagesWriter, so the real reader path is

@@ -1,0 +1,52 @@
+using MaskInversion.Core.Datasets;
+using MaskInversion.Core.Inversion;
+using MaskInversion.Core.Pipeline;
+
+namespace MaskInversion.Grains;
+
+/// <summary>The one conversion from a job's <see cref="JobSettings"/> to the core's settings (engine, inversion,
+/// dataset reader, methods), and the normalisation the coordinator applies at submit.</summary>
+public static class JobSettingsConversion
+{
+    /// <summary>Side of the explainability maps kept for overlays.</summary>
+    public const int OverlayMapSize = 64;
+
+    /// <param name="classNames">The dataset's class names (the coordinator reads them; the job does not choose them).</param>
+    /// <param name="device">The compute silo's device ("auto", "cpu", "cuda[:N]"): the silo's choice, not the job's.</param>
+    public static EngineSettings ToEngineSettings(this JobSettings s, IReadOnlyList<string> classNames, string device = "auto") => new()
+    {
+        ModelFamily = s.ModelFamily, Model = s.Model, Weights = s.Weights, PretrainedTag = s.PretrainedTag, Tokenizer = s.Tokenizer,
+        ImageSize = s.ImageSize, Device = device, ClassNames = classNames, Templates = s.Templates, TopK = 10, RandomSeed = s.Seed,
+        Inversion = s.ToInversionOptions(),
+        ReturnedMapSize = OverlayMapSize,
+    };
+
+    public static InversionOptions ToInversionOptions(this JobSettings s) => new()
+    {
+        Path = ParsePath(s.InversionPath), Iterations = s.Iterations, LearningRate = s.LearningRate, Alpha = s.Alpha, WeightDecay = s.WeightDecay,
+    };
+
+    public static DatasetReaderOptions ToReaderOptions(this JobSettings s) => new()
+    {
+        Format = s.Format, Root = s.DatasetRoot, Split = s.Split, ClassesFile = s.ClassesFile, IncludeCrowd = s.IncludeCrowd,
+    };
+
+    /// <summary>The job's methods from the registry (<see cref="RegionMethods"/>); groups expand.</summary>
+    public static IReadOnlyList<RegionMethod> ToRegionMethods(this JobSettings s) => RegionMethods.ParseList(s.Methods);
+
+    /// <summary>Method groups expanded to canonical names, and what can be checked before the dataset and the model
+    /// are opened; a bad setting is refused with the setting named.</summary>
+    public static JobSettings Normalise(this JobSettings s)
+    {
+        if (!Path.IsPathFullyQualified(s.OutputFolder)) throw new ArgumentException($"Output folder must be an absolute path, got '{s.OutputFolder}'.");
+        if (s.MaxInFlight < 1) throw new ArgumentException($"MaxInFlight must be ≥ 1, got {s.MaxInFlight}.");
+        if (s.MaxAttempts < 1) throw new ArgumentException($"MaxAttempts must be ≥ 1, got {s.MaxAttempts}.");
+        s.ToInversionOptions().Validate();
+        return s with { Methods = s.ToRegionMethods().Select(m => m.Name).ToArray(), InversionPath = s.InversionPath.ToLowerInvariant() };
+    }
+
+    static InversionPath ParsePath(string path) =>
+        path.Length > 0 && path.All(char.IsAsciiLetter) && Enum.TryParse<InversionPath>(path, ignoreCase: true, out var p)
+            ? p
+            : throw new ArgumentException($"Unknown inversion path '{path}'; expected auto, vanilla, explicit or implicit.");
+}

@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using MaskInversion.Core.Datasets;
+using Microsoft.Extensions.Logging;
+
+namespace MaskInversion.Grains;
+
+/// <summary>
+/// One job: identity, durable state and messages; the work is done by named collaborators. The run loop takes
+/// records from the <see cref="DatasetStream"/>, sends at most MaxInFlight images at a time through the
+/// <see cref="ImageDispatcher"/> (retries), and settles each outcome into the <see cref="JobMetrics"/> (the
+/// metric registry's merge) and the <see cref="JobOutputs"/> (Parquet parts). A checkpoint commits the part,
+/// folds the metrics into the persisted totals and writes state in one step, so after a crash the job resumes
+/// from the last checkpoint without counting or writing anything twice.
+/// </summary>
+public sealed class JobCoordinatorGrain(
+    [PersistentState("job", StorageNames.Jobs)] IPersistentState<JobCoordinatorState> state,
+    JobMetricRegistry metricRegistry,
+    ILogger<JobCoordinatorGrain> logger) : Grain, IJobCoordinatorGrain
+{
+    static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(2);
+    const int CheckpointImages = 256;
+
+    JobCoordinatorState S => state.State;
+    string JobId => this.GetPrimaryKeyString();
+
+    CancellationTokenSource? cancel;
+    Task? loop;
+    JobMetrics? metrics;
+    JobOutputs? outputs;
+    JobClasses classes = new([], []);
+    int sinceCheckpoint;
+    readonly Stopwatch sinceCheckpointClock = new();
+    // This activation's run, for masks/s.
+    readonly Stopwatch runClock = new();
+    long runMasks;
+    int inFlight;
+
+    JobMetrics Metrics => metrics ??= new JobMetrics(metricRegistry, S.Metrics);
+
+    public override Task OnActivateAsync(CancellationToken ct)
+    {
+        if (S.State is JobState.Running or JobState.Cancelling)
+        {
+            // Resume after a crash or a move: drop parts written after the last checkpoint, their images are redone.
+            logger.LogInformation("Job {Job} resumes at ordinal {Watermark} ({Done} images done)", JobId, S.Watermark, S.ImagesDone);
+            StartLoop();
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task<JobProgress> SubmitAsync(JobSettings settings)
+    {
+        var job = settings.Normalise();
+        if (S.Settings is not null)
+        {
+            if (!S.Settings.SameAs(job)) throw new InvalidOperationException($"Job '{JobId}' already exists with different settings.");
+            return Progress();
+        }
+        S.Settings = job;
+        S.State = JobState.Running;
+        await state.WriteRecoveringAsync();
+        StartLoop();
+        return Progress();
+    }
+
+    public Task<JobProgress> GetProgressAsync() => Task.FromResult(Progress());
+
+    public Task<JobResults> GetResultsAsync() =>
+        Task.FromResult(new JobResults(Progress(), Metrics.Summaries(S.Settings?.Methods ?? [], (int)S.ImagesDone), S.ClassNames));
+
+    public Task<JobProgress> CancelAsync()
+    {
+        if (S.State == JobState.Running)
+        {
+            // The loop stops dispatching, lets images in flight finish, checkpoints and marks the job Cancelled.
+            S.State = JobState.Cancelling;
+            cancel?.Cancel();
+        }
+        return Task.FromResult(Progress());
+    }
+
+    JobProgress Progress()
+    {
+        double rate = runClock.Elapsed.TotalSeconds > 0 ? runMasks / runClock.Elapsed.TotalSeconds : 0;
+        TimeSpan? eta = null;
+        if (S.MasksTotal is { } total && rate > 0 && S.State == JobState.Running)
+            eta = TimeSpan.FromSeconds(Math.Max(0, total - S.MasksDone - S.MasksFailed) / rate);
+        return new JobProgress(JobId, S.State, S.ImagesDone, S.ImagesFailed, S.MasksDone, S.MasksFailed, S.ReadErrors,
+            S.ImagesTotal, S.MasksTotal, inFlight, S.Retries, rate, eta, S.Error, S.Settings?.OutputFolder ?? "");
+    }
+
+    void StartLoop()
+    {
+        if (loop is { IsCompleted: false }) return;
+        outputs = new JobOutputs(S.Settings!.OutputFolder, S.PartsCommitted);
+        outputs.DeleteParts(fromIndex: S.PartsCommitted);
+        cancel = new CancellationTokenSource();
+        if (S.State == JobState.Cancelling) cancel.Cancel();
+        // Runs on this activation's scheduler, interleaving with progress queries at every await.
+        loop = RunAsync(cancel.Token);
+    }
+
+    async Task RunAsync(CancellationToken token)
+    {
+        var job = S.Settings!;
+        runClock.Restart();
+        sinceCheckpointClock.Restart();
+        try
+        {
+            var stream = await DatasetStream.OpenAsync(job.ToReaderOptions());
+            classes = JobClasses.Of(stream.Classes);
+            (S.ClassIds, S.ClassNames) = (classes.Ids, classes.Names);
+            stream.Start(count: S.ImagesTotal is null, S.Watermark, new HashSet<long>(S.SettledAbove), job.MaxImages, job.MaxInFlight * 2,
+                ex => logger.LogWarning(ex, "Counting pass of job {Job} failed; progress has no total", JobId), token);
+            _ = RecordTotalsAsync(stream.Totals);
+
+            var dispatcher = new ImageDispatcher(GrainFactory, logger, () => S.Retries++);
+            var inflight = new Dictionary<Task<ImageOutcome>, (long Ordinal, DatasetImage Image)>();
+            while (!token.IsCancellationRequested)
+            {
+                while (inflight.Count >= job.MaxInFlight) await SettleNextAsync(inflight);
+                try
+                {
+                    if (!await stream.Records.WaitToReadAsync(token).AsTask()) break;
+                }
+                catch (OperationCanceledException) { break; }
+                while (inflight.Count < job.MaxInFlight && stream.Records.TryRead(out var next))
+                {
+                    if (next.Record.Error is { } error)
+                    {
+                        S.ReadErrors++;
+                        await outputs!.WriteReadErrorAsync(error);
+                        S.Settle(next.Ordinal);
+                        continue;
+                    }
+                    var image = next.Record.Image!;
+                    inflight.Add(dispatcher.DispatchAsync(Work(image, job)), (next.Ordinal, image));
+                    inFlight = inflight.Count;
+                }
+            }
+            while (inflight.Count > 0) await SettleNextAsync(inflight);
+            if (!token.IsCancellationRequested) await stream.Completion;   // surfaces a reader failure
+            S.State = token.IsCancellationRequested ? JobState.Cancelled : JobState.Completed;
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Job {Job} failed", JobId);
+            S.State = JobState.Failed;
+            S.Error = $"{ex.GetType().Name}: {ex.Message}";
+        }
+        runClock.Stop();   // masks/s then stays the run's average
+        await CheckpointAsync();
+        try
+        {
+            Metrics.WriteJson(outputs!.MetricsPath, job, S.ClassNames, (int)S.ImagesDone);
+        }
+        catch (IOException ex)
+        {
+            logger.LogError(ex, "metrics.json for job {Job} not written", JobId);
+        }
+        logger.LogInformation("Job {Job} {State}: {Images} images, {Masks} masks, {Failed} failed masks", JobId, S.State, S.ImagesDone, S.MasksDone, S.MasksFailed);
+    }
+
+    async Task RecordTotalsAsync(Task<(long Images, long Masks)?> counted)
+    {
+        if (await counted is { } t) (S.ImagesTotal, S.MasksTotal) = t;
+    }
+
+    /// <summary>The image's work: its masks with class indices, the first OverlaySamples masks asking for overlays.</summary>
+    ImageWork Work(DatasetImage image, JobSettings job)
+    {
+        var masks = image.Masks.Select(m =>
+        {
+            bool overlay = S.OverlaysAssigned < job.OverlaySamples;
+            if (overlay) S.OverlaysAssigned++;
+            return new MaskWork(m.MaskId, classes.IndexOf(m), m.ClassId, m.Source.ToData(), overlay);
+        }).ToArray();
+        return new ImageWork(JobId, image.ImageId, image.ImagePath, masks, job, classes.Names);
+    }
+
+    async Task SettleNextAsync(Dictionary<Task<ImageOutcome>, (long Ordinal, DatasetImage Image)> inflight)
+    {
+        var done = await Task.WhenAny(inflight.Keys);
+        var (ordinal, image) = inflight[done];
+        inflight.Remove(done);
+        inFlight = inflight.Count;
+        var outcome = await done;   // the dispatcher never throws: a failed image carries its error
+
+        foreach (var mask in outcome.Masks)
+        {
+            runMasks++;
+            if (mask.Error is null) S.MasksDone++;
+            else S.MasksFailed++;
+        }
+        if (outcome.Error is null) S.ImagesDone++;
+        else S.ImagesFailed++;
+        Metrics.Add(image, outcome);
+        await outputs!.WriteAsync(image, outcome, classes);
+        S.Settle(ordinal);
+        // The loop outlives any single request: keep the activation from being collected as idle.
+        DelayDeactivation(TimeSpan.FromMinutes(10));
+        if (++sinceCheckpoint >= CheckpointImages || sinceCheckpointClock.Elapsed >= CheckpointInterval) await CheckpointAsync();
+    }
+
+    /// <summary>Commits the current Parquet part, folds the metric segments into the persisted totals and writes
+    /// state: everything settled so far is then durable together, and nothing after it is.</summary>
+    async Task CheckpointAsync()
+    {
+        S.PartsCommitted = await outputs!.CommitAsync();
+        Metrics.Checkpoint();
+        sinceCheckpoint = 0;
+        sinceCheckpointClock.Restart();
+        await state.WriteRecoveringAsync();
+    }
+}

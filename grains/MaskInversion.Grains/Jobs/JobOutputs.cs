@@ -1,0 +1,90 @@
+using MaskInversion.Core.Datasets;
+using MaskInversion.Core.Output;
+
+namespace MaskInversion.Grains;
+
+/// <summary>
+/// A job's folder (on a file system every silo reaches): Parquet parts of per-mask rows (masks/) and embeddings
+/// (embeddings/), metrics.json, and overlays/ (written by compute silos). Rows go into the current part; a
+/// checkpoint commits it, and the coordinator persists the committed count, so parts numbered at or above it are
+/// leftovers of a crash and are deleted on resume — nothing is written twice.
+/// </summary>
+sealed class JobOutputs(string folder, int committedParts) : IAsyncDisposable
+{
+    PerMaskResultsParquet? rows;
+    EmbeddingsParquet? embeddings;
+    int part = committedParts;
+
+    public string MetricsPath => Path.Combine(folder, "metrics.json");
+
+    public static string OverlayFolder(JobSettings job) => Path.Combine(job.OutputFolder, "overlays");
+
+    /// <summary>One row per (mask, method), one per failed mask with its error, and the embeddings when returned.</summary>
+    public async Task WriteAsync(DatasetImage image, ImageOutcome outcome, JobClasses classes)
+    {
+        var labels = image.Masks.ToDictionary(m => m.MaskId, m => m.ClassId ?? m.Expression, StringComparer.Ordinal);
+        foreach (var mask in outcome.Masks)
+        {
+            var label = labels.GetValueOrDefault(mask.MaskId);
+            if (mask.Error is not null)
+            {
+                await WriteRowAsync(new PerMaskResult(image.ImageId, mask.MaskId, "", label, [], [], null, mask.Error));
+                continue;
+            }
+            foreach (var r in mask.Results)
+            {
+                await WriteRowAsync(new PerMaskResult(image.ImageId, mask.MaskId, r.Method, label,
+                    r.TopClasses.Select(classes.IdOf).ToArray(), r.TopScores, r.Dice, null));
+                if (r.Embedding is not null)
+                {
+                    embeddings ??= EmbeddingsParquet.Create(PartPath("embeddings", part));
+                    await embeddings.AddAsync(new MaskEmbedding(image.ImageId, mask.MaskId, r.Method, r.Embedding));
+                }
+            }
+        }
+    }
+
+    /// <summary>A dataset row that could not be read: one row with its error.</summary>
+    public Task WriteReadErrorAsync(DatasetError error) =>
+        WriteRowAsync(new PerMaskResult(error.ItemId, "", "", null, [], [], null, error.Message));
+
+    async Task WriteRowAsync(PerMaskResult row)
+    {
+        rows ??= PerMaskResultsParquet.Create(PartPath("masks", part));
+        await rows.AddAsync(row);
+    }
+
+    /// <summary>Closes the current part; returns the number of committed parts to persist.</summary>
+    public async Task<int> CommitAsync()
+    {
+        bool wrote = rows is not null || embeddings is not null;
+        await DisposeAsync();
+        if (wrote) part++;
+        return part;
+    }
+
+    /// <summary>Deletes parts numbered ≥ <paramref name="fromIndex"/> (uncommitted rows of an earlier run).</summary>
+    public void DeleteParts(int fromIndex)
+    {
+        foreach (var kind in new[] { "masks", "embeddings" })
+        {
+            var dir = Path.Combine(folder, kind);
+            if (!Directory.Exists(dir)) continue;
+            foreach (var file in Directory.EnumerateFiles(dir, "part-*.parquet"))
+                if (int.TryParse(Path.GetFileNameWithoutExtension(file)["part-".Length..], out int i) && i >= fromIndex) File.Delete(file);
+        }
+    }
+
+    string PartPath(string kind, int index)
+    {
+        var dir = Path.Combine(folder, kind);
+        Directory.CreateDirectory(dir);
+        return Path.Combine(dir, $"part-{index:D5}.parquet");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (rows is not null) { await rows.DisposeAsync(); rows = null; }
+        if (embeddings is not null) { await embeddings.DisposeAsync(); embeddings = null; }
+    }
+}
