@@ -1,6 +1,8 @@
 using System.CommandLine;
+using MaskInversion.Client.Jobs;
 using MaskInversion.Core.Inversion;
 using MaskInversion.Core.Models;
+using MaskInversion.Grains;
 
 namespace MaskInversion.Client.Commands;
 
@@ -42,24 +44,23 @@ public static class BenchCommands
 
     static Command Cluster()
     {
-        var data = new Option<string>("--data") { Description = "Dataset folder (generated when absent).", DefaultValueFactory = _ => "./out/bench-data" };
-        var images = new Option<int>("--images") { Description = "Images.", DefaultValueFactory = _ => 24 };
-        var masks = new Option<int>("--masks-per-image") { Description = "Masks per image.", DefaultValueFactory = _ => 4 };
-        var iterations = new Option<int>("--iterations") { Description = "MaskInversion steps K.", DefaultValueFactory = _ => 10 };
-        var methods = new Option<string>("--methods") { Description = "Methods.", DefaultValueFactory = _ => "maskinversion" };
-        var inFlight = new Option<int>("--in-flight") { Description = "Images in flight.", DefaultValueFactory = _ => 4 };
+        var job = new JobSettingsOptions(JobSettingsOptions.Groups.Methods | JobSettingsOptions.Groups.Dispatch,
+            new JobSettings { Methods = ["maskinversion"], MaxInFlight = 4 });
+        var data = new Option<string>("--data") { Description = "Dataset folder (held-out MiniCLIP scenes, generated when absent).", DefaultValueFactory = _ => "./out/bench-data" };
+        var images = new Option<int>("--images") { Description = "Images (scenes of 2–4 objects, one mask each).", DefaultValueFactory = _ => 24 };
         var model = new Option<string>("--model")
         {
-            Description = "A named OpenCLIP architecture with seeded random weights (ViT-B-16, …), or 'tiny' for the 64 px test model, whose per-image work is so small that messaging dominates.",
+            Description = "A named OpenCLIP architecture with seeded random weights (ViT-B-16, …), or 'miniclip' for the bundled 96 px model, whose per-image work is so small that messaging dominates.",
             DefaultValueFactory = _ => "ViT-B-16",
         };
         var size = new Option<int>("--image-size") { Description = "Input side for a named model.", DefaultValueFactory = _ => 224 };
         var cmd = new Command("cluster", "The same masks through an in-process cluster and directly through RegionEngine: throughputs and their ratio.")
         {
-            data, images, masks, iterations, methods, inFlight, model, size,
+            data, images, model, size,
         };
-        cmd.SetAction((r, ct) => ClusterBenchmark.RunAsync(new ClusterBenchmark.Settings(r.GetValue(data)!, r.GetValue(images), r.GetValue(masks),
-            r.GetValue(iterations), r.GetValue(methods)!, r.GetValue(inFlight), r.GetValue(model)!, r.GetValue(size)), ct));
+        job.AddTo(cmd);
+        cmd.SetAction((r, ct) => ClusterBenchmark.RunAsync(new ClusterBenchmark.Settings(r.GetValue(data)!, r.GetValue(images), r.GetValue(model)!,
+            r.GetValue(size), job.Bind(r, "bench")), ct));
         return cmd;
     }
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net;
 using MaskInversion.Grains;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -7,15 +6,13 @@ using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using StackExchange.Redis;
 
-namespace MaskInversion.Client.Commands;
+namespace MaskInversion.Client.Jobs;
 
-/// <summary>A connection to a cluster: an external Orleans client, or (embedded mode) a silo hosted in this process.</summary>
-public sealed class ClusterConnection : IAsyncDisposable
+/// <summary>A connection to a cluster: an external Orleans client, or (embedded mode, built by the CLI) a silo
+/// hosted in this process.</summary>
+public sealed class ClusterConnection(IHost host, IGrainFactory grains) : IAsyncDisposable
 {
-    readonly IHost host;
-    public IGrainFactory Grains { get; }
-
-    ClusterConnection(IHost host, IGrainFactory grains) { this.host = host; Grains = grains; }
+    public IGrainFactory Grains { get; } = grains;
 
     public static Option<int> GatewayOption { get; } = new("--gateway") { Description = "Gateway port of a localhost cluster.", DefaultValueFactory = _ => 30000 };
     public static Option<string?> RedisOption { get; } = new("--redis") { Description = "Redis connection string of the cluster's membership (instead of --gateway)." };
@@ -45,32 +42,8 @@ public sealed class ClusterConnection : IAsyncDisposable
         return new ClusterConnection(host, host.Services.GetRequiredService<IClusterClient>());
     }
 
-    /// <summary>One silo in this process with both roles, localhost clustering on free ports and memory storage.</summary>
-    public static async Task<ClusterConnection> StartEmbeddedAsync(ComputeOptions compute, CancellationToken ct)
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error);
-        int siloPort = FreePort(), gatewayPort = FreePort();
-        builder.UseOrleans(silo =>
-        {
-            silo.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, siloPort), "maskinversion-embedded", "maskinversion-embedded");
-            silo.AddMemoryGrainStorage(StorageNames.Jobs);
-            silo.AddMemoryGrainStorage(StorageNames.Masks);
-            silo.AddMaskInversion(compute);
-        });
-        var host = builder.Build();
-        await host.StartAsync(ct);
-        return new ClusterConnection(host, host.Services.GetRequiredService<IGrainFactory>());
-    }
-
-    public ComputeExecutor? EmbeddedExecutor => host.Services.GetService<ComputeExecutor>();
-
-    static int FreePort()
-    {
-        using var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
-    }
+    /// <summary>The job's coordinator.</summary>
+    public IJobCoordinatorGrain Job(string jobId) => Grains.GetGrain<IJobCoordinatorGrain>(jobId);
 
     public async ValueTask DisposeAsync()
     {

@@ -2,7 +2,7 @@ using System.Globalization;
 using MaskInversion.Grains;
 using Spectre.Console;
 
-namespace MaskInversion.Client.Commands;
+namespace MaskInversion.Client.Jobs;
 
 /// <summary>How jobs are shown: a one-line status, a live progress bar, the metrics table.</summary>
 public static class JobView
@@ -46,11 +46,14 @@ public static class JobView
         var table = new Table().Title($"[bold]{Markup.Escape(results.Progress.JobId)}[/] ({results.Progress.State})")
             .AddColumns("method", "Acc@1", "Acc@5", "Acc@10", "mean per-class recall", "masks", "mean Dice");
         foreach (var m in results.Methods)
-            table.AddRow(m.Method, Pct(m.Acc1), Pct(m.Acc5), Pct(m.Acc10), Pct(m.MeanPerClassRecall),
-                m.Masks.ToString(CultureInfo.InvariantCulture), m.MeanDice?.ToString("F3", CultureInfo.InvariantCulture) ?? "—");
+        {
+            var r = m.Retrieval;
+            table.AddRow(m.Method, Pct(r?.Acc1), Pct(r?.Acc5), Pct(r?.Acc10), Pct(r?.MeanPerClassRecall),
+                r?.Masks.ToString(CultureInfo.InvariantCulture) ?? "—", m.MeanDice?.ToString("F3", CultureInfo.InvariantCulture) ?? "—");
+        }
         AnsiConsole.Write(table);
         AnsiConsole.WriteLine(Line(results.Progress));
     }
 
-    static string Pct(double v) => (100 * v).ToString("F1", CultureInfo.InvariantCulture);
+    static string Pct(double? v) => v is { } x ? (100 * x).ToString("F1", CultureInfo.InvariantCulture) : "—";
 }

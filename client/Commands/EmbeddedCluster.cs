@@ -1,0 +1,43 @@
+using System.Net;
+using MaskInversion.Client.Jobs;
+using MaskInversion.Core.Runtime;
+using MaskInversion.Grains;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MaskInversion.Client.Commands;
+
+/// <summary>Embedded mode: one silo in this process with both roles, localhost clustering on free ports and memory
+/// storage, so one command (demo, bench cluster) runs a whole job.</summary>
+public static class EmbeddedCluster
+{
+    /// <summary>Call first in a command that will host a silo, before anything can touch TorchSharp: libtorch's
+    /// OpenMP team then shares the process with grain threads and must not spin against them. (Single-threaded
+    /// tensor loops — training, bench decomposition — keep OpenMP's default.)</summary>
+    public static void BeforeFirstTensor() => OpenMpSettings.PreferPassiveWaits();
+
+    public static async Task<ClusterConnection> StartAsync(ComputeOptions compute, CancellationToken ct)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error);
+        int siloPort = FreePort(), gatewayPort = FreePort();
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, siloPort), "maskinversion-embedded", "maskinversion-embedded");
+            silo.AddMemoryGrainStorage(StorageNames.Jobs);
+            silo.AddMemoryGrainStorage(StorageNames.Masks);
+            silo.AddMaskInversion(compute);
+        });
+        var host = builder.Build();
+        await host.StartAsync(ct);
+        return new ClusterConnection(host, host.Services.GetRequiredService<IGrainFactory>());
+    }
+
+    static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port;
+    }
+}
