@@ -29,15 +29,20 @@ public static class TestCluster
 
     public static ComputeExecutor Executor(InProcessSiloHandle silo) => silo.ServiceProvider.GetRequiredService<ComputeExecutor>();
 
-    public static async Task<JobProgress> WaitAsync(IJobCoordinatorGrain job, TimeSpan timeout, Func<JobProgress, bool>? until = null)
+    /// <summary>Polls until <paramref name="until"/> (default: the job ended). Fails when nothing settles for
+    /// <paramref name="stall"/>: a lost image stalls a job for ever, while a loaded machine only slows it.</summary>
+    public static async Task<JobProgress> WaitAsync(IJobCoordinatorGrain job, TimeSpan stall, Func<JobProgress, bool>? until = null)
     {
         until ??= p => p.State is JobState.Completed or JobState.Cancelled or JobState.Failed;
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = DateTime.UtcNow + stall;
+        long settled = -1;
         while (true)
         {
             var p = await job.GetProgressAsync();
             if (until(p)) return p;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Job {p.JobId} still {p.State} after {timeout}: {p}");
+            long now = p.ImagesDone + p.ImagesFailed + p.ReadErrors;
+            if (now != settled) (settled, deadline) = (now, DateTime.UtcNow + stall);
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Job {p.JobId} settled nothing for {stall} ({p.State}): {p}");
             await Task.Delay(100);
         }
     }
