@@ -125,9 +125,10 @@ public sealed class RegionEngine : IDisposable
                     RegionMethod.MaskInversionDilate => MaskAblation.Dilate,
                     _ => MaskAblation.None,
                 };
-                var target = torch.stack(masks.Select(m => MaskLoader.ToTensor(MaskAblations.Apply(m.Mask, ablation), Preprocessor.ImageSize)).ToList()).to(Device);
+                // Each mask at its own resolution: the loss resizes the map to the mask (the reference's Dice).
+                var targets = masks.Select(m => MaskLoader.ToTensor(MaskAblations.Apply(m.Mask, ablation))).ToList();
                 var options = Settings.Inversion with { ReturnMaps = Settings.ReturnedMapSize > 0 };
-                using var output = Inverter.Invert(image.Features, target, options);
+                using var output = Inverter.Invert(image.Features, targets, options);
                 embeddings = output.Embeddings.clone();
                 dice = output.FinalDice.clone();
                 if (output.Maps is not null)
