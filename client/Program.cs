@@ -10,6 +10,7 @@ if (!(args is ["train", ..] or ["eval", ..] or ["bench", "decomposition", ..])) 
 var root = new RootCommand("MaskInversion.Cluster client: run MaskInversion jobs, benchmarks and tools.");
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
+foreach (var command in ImageCommands.Create()) root.Subcommands.Add(command);
 foreach (var command in JobCommands.Create()) root.Subcommands.Add(command);
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(MiniClipCommands.Train());
