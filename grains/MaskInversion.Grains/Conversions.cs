@@ -20,10 +20,10 @@ public static class Conversions
     };
 
     public static MaskSourceData ToData(this MaskSource s) =>
-        new(s.Kind.ToString(), s.PngPath, s.Polygons, s.RleCounts, s.RleString, s.Height, s.Width);
+        new(s.Kind.ToString(), s.PngPath, s.Polygons, s.RleCounts, s.RleString, s.Height, s.Width, s.Label);
 
     public static MaskSource ToSource(this MaskSourceData d) =>
-        new(Enum.Parse<MaskSourceKind>(d.Kind), d.PngPath, d.Polygons, d.RleCounts, d.RleString, d.Height, d.Width);
+        new(Enum.Parse<MaskSourceKind>(d.Kind), d.PngPath, d.Polygons, d.RleCounts, d.RleString, d.Height, d.Width, d.Label);
 
     /// <summary>Decodes a mask at the image's size (OpenImages mask PNGs may be another size than their image).</summary>
     public static BinaryMask LoadMask(MaskSourceData source, int imageWidth, int imageHeight)
