@@ -1,5 +1,6 @@
 using MaskInversion.Core.Imaging;
 using MaskInversion.Core.Models;
+using MaskInversion.Core.Runtime;
 using MaskInversion.Core.Text;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -71,10 +72,10 @@ public sealed class ImageInversion : IDisposable
 
         using var classifier = new ZeroShotClassifier(Model, Tokenizer, labels, templates);
         var top = classifier.TopK(output.Embeddings, topK);
-        var embeddings = Rows(output.Embeddings);
-        var dice = Rows(output.DicePerStep);
+        var embeddings = TensorRows.Of(output.Embeddings);
+        var dice = TensorRows.Of(output.DicePerStep);
         var final = output.FinalDice.to(ScalarType.Float32).cpu().data<float>().ToArray();
-        var maps = Rows(output.Maps!.flatten(1));
+        var maps = TensorRows.Of(output.Maps!.flatten(1));
         int size = (int)output.Maps!.shape[1];
         return Enumerable.Range(0, masks.Count).Select(i => new InvertedRegion(i, embeddings[i], dice[i], final[i], maps[i], size,
             top[i].Select(t => new LabelScore(labels[t.ClassIndex], t.Score)).ToArray())).ToArray();
@@ -93,17 +94,9 @@ public sealed class ImageInversion : IDisposable
         var maps = Inverter.Maps(features, units.to(features.Embedding.dtype), InversionPath.Implicit, createGraph: false);
         var imageUnit = torch.nn.functional.normalize(features.Embedding.to(ScalarType.Float32).unsqueeze(0), p: 2, dim: 1);
         var similarity = torch.matmul(units, imageUnit.t()).squeeze(1).cpu().data<float>().ToArray();
-        var rows = Rows(maps.flatten(1));
+        var rows = TensorRows.Of(maps.flatten(1));
         int size = (int)maps.shape[1];
         return texts.Select((t, i) => new TextMap(t, similarity[i], rows[i], size)).ToArray();
-    }
-
-    static float[][] Rows(Tensor t)
-    {
-        var flat = t.detach().to(ScalarType.Float32).cpu().contiguous();
-        int cols = (int)flat.shape[1];
-        var all = flat.data<float>().ToArray();
-        return Enumerable.Range(0, (int)flat.shape[0]).Select(r => all.AsSpan(r * cols, cols).ToArray()).ToArray();
     }
 
     public void Dispose()

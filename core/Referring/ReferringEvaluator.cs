@@ -1,9 +1,9 @@
 using MaskInversion.Core.Imaging;
 using MaskInversion.Core.Metrics;
 using MaskInversion.Core.Pipeline;
+using MaskInversion.Core.Runtime;
 using MaskInversion.Core.Synthetic;
 using MaskInversion.Core.Text;
-using TorchSharp;
 
 namespace MaskInversion.Core.Referring;
 
@@ -89,11 +89,8 @@ public sealed class ReferringEvaluator(RegionEngine engine, ClipTokenizer tokeni
 
     double[][] TextEmbeddings(IReadOnlyList<string> texts)
     {
-        using var scope = torch.NewDisposeScope();
-        var e = ZeroShotClassifier.BuildClassEmbeddings(Engine.Model, tokenizer, texts, [PromptTemplates.Placeholder]);
-        var flat = e.to(torch.ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
-        int d = (int)e.shape[1];
-        return Enumerable.Range(0, texts.Count).Select(i => Unit(flat.AsSpan(i * d, d).ToArray())).ToArray();
+        using var e = ZeroShotClassifier.BuildClassEmbeddings(Engine.Model, tokenizer, texts, [PromptTemplates.Placeholder]);
+        return TensorRows.Of(e).Select(Unit).ToArray();
     }
 
     static double[] Unit(float[] v)
