@@ -62,31 +62,39 @@ public sealed class MaskInverter : IDisposable
     /// largest temporaries stay under <see cref="InversionOptions.PreferredAllocationBytes"/>, because
     /// glibc serves bigger blocks by fresh mmap (page faults every step) and they fall out of cache.
     /// The explicit path is different: each step streams the whole d × n·D map twice, so it takes as many
-    /// masks as the budget allows and bounds its temporaries by sub-chunking after Q (see StepGradient).</summary>
-    public static int ChunkSize(ImageFeatures f, InversionOptions options, InversionPath path)
+    /// masks as the budget allows and bounds its temporaries by sub-chunking after Q (see StepGradient).
+    /// <paramref name="maskPixels"/> (the largest mask's H·W) counts the Dice tail at mask resolution against the
+    /// budget: a 12-megapixel mask costs about 200 MB per mask and step.</summary>
+    public static int ChunkSize(ImageFeatures f, InversionOptions options, InversionPath path, long maskPixels = 0)
     {
         if (path == InversionPath.Explicit)
         {
             double perMaskQ = 4.0 * 4 * f.Tokens * f.Width; // Q, dQ, and their views in the step
-            return (int)Math.Clamp((options.StepMemoryBudgetBytes - SubChunkBytes(f, options)) / perMaskQ, 1, 4096);
+            return (int)Math.Clamp((options.StepMemoryBudgetBytes - SubChunkBytes(f, options, maskPixels)) / perMaskQ, 1, 4096);
         }
         double grad = 4.0 * f.Heads * f.Tokens * (double)f.Tokens;                 // ∂s/∂A per mask, bytes
         double hidden = 4.0 * f.Tokens * f.MlpSlope.shape[1];                       // act′ ⊙ W₂ᵀg, or the vanilla block's MLP
-        double perMask = 4 * grad + 2 * hidden;
+        double perMask = 4 * grad + 2 * hidden + DiceTailBytes(maskPixels);
         int hard = (int)Math.Clamp(options.StepMemoryBudgetBytes / perMask, 1, 4096);
-        return Math.Max(1, Math.Min(hard, SubChunkSize(f, options)));
+        return Math.Max(1, Math.Min(hard, SubChunkSize(f, options, maskPixels)));
     }
 
-    /// <summary>Masks whose attention-gradient temporaries fit the preferred allocation size.</summary>
-    public static int SubChunkSize(ImageFeatures f, InversionOptions options)
+    /// <summary>Masks whose attention-gradient temporaries fit the preferred allocation size, and whose Dice tails at
+    /// mask resolution fit half the step budget.</summary>
+    public static int SubChunkSize(ImageFeatures f, InversionOptions options, long maskPixels = 0)
     {
         double grad = 4.0 * f.Heads * f.Tokens * (double)f.Tokens;
         double hidden = 4.0 * f.Tokens * f.MlpSlope.shape[1];
-        return (int)Math.Clamp(options.PreferredAllocationBytes / Math.Max(grad, hidden), Math.Max(1, options.MinChunk), 4096);
+        int preferred = (int)Math.Clamp(options.PreferredAllocationBytes / Math.Max(grad, hidden), Math.Max(1, options.MinChunk), 4096);
+        int hard = (int)Math.Clamp(options.StepMemoryBudgetBytes / 2.0 / Math.Max(1, DiceTailBytes(maskPixels)), 1, 4096);
+        return Math.Min(preferred, hard);
     }
 
-    static double SubChunkBytes(ImageFeatures f, InversionOptions options) =>
-        Math.Min(options.StepMemoryBudgetBytes / 2.0, SubChunkSize(f, options) * 4.0 * 4 * f.Heads * f.Tokens * (double)f.Tokens);
+    /// <summary>The map resized to the mask, its product with the mask, and their gradients: four floats per mask pixel.</summary>
+    static double DiceTailBytes(long maskPixels) => 16.0 * maskPixels;
+
+    static double SubChunkBytes(ImageFeatures f, InversionOptions options, long maskPixels) =>
+        Math.Min(options.StepMemoryBudgetBytes / 2.0, SubChunkSize(f, options, maskPixels) * 4.0 * 4 * f.Heads * f.Tokens * (double)f.Tokens);
 
     /// <summary>Inverts masks (M, H, W) of values in [0, 1], all of one size, against one image's features. Each map is
     /// resized to the masks' resolution for the loss (bilinear, as the reference), whatever the model's input size.</summary>
@@ -130,7 +138,7 @@ public sealed class MaskInverter : IDisposable
     {
         var path = ChoosePath(features, (int)masks.Count, options);
         if (path == InversionPath.Explicit) features.BuildExplicitMap();
-        int chunk = ChunkSize(features, options, path);
+        int chunk = ChunkSize(features, options, path, masks.MaxPixels);
         long m = masks.Count;
         if (m <= chunk) return InvertChunk(features, masks, options, path);
 
@@ -169,7 +177,7 @@ public sealed class MaskInverter : IDisposable
         using var token = initial.clone().requires_grad_(true);
         using var optimizer = new AdamW(token, o.LearningRate, weightDecay: o.WeightDecay);
 
-        int sub = SubChunkSize(f, o);
+        int sub = SubChunkSize(f, o, target.MaxPixels);
         using var qBuffer = path == InversionPath.Explicit ? torch.empty(m, (long)f.Tokens * f.Width, dtype: token.dtype, device: token.device) : null;
         using var dqBuffer = path == InversionPath.Explicit ? torch.empty_like(qBuffer!) : null;
         (Tensor, Tensor)? buffers = qBuffer is null ? null : (qBuffer, dqBuffer!);

@@ -14,6 +14,9 @@ public sealed class MaskTargets : IDisposable
 
     public long Count { get; }
 
+    /// <summary>H·W of the largest mask: what the Dice tail of one mask costs per step, in elements.</summary>
+    public long MaxPixels => runs.Max(r => r.Masks.shape[1] * r.Masks.shape[2]);
+
     MaskTargets(List<(long Start, Tensor Masks)> runs, long count) => (this.runs, Count) = (runs, count);
 
     /// <summary>Masks (M, H, W) all of one size; the values are copied as <paramref name="dtype"/>.</summary>

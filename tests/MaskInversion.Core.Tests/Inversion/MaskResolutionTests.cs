@@ -106,6 +106,21 @@ public class MaskResolutionTests
     }
 
     [Fact]
+    public void LargeMasksShrinkTheChunksToTheStepBudget()
+    {
+        using var model = InversionTestModels.Model(seed: 35);
+        using var inverter = new MaskInverter(model.visual);
+        using var f = inverter.Prepare(InversionTestModels.Image(5));
+        var options = new InversionOptions();
+        // 48×48 masks cost nothing next to the budget; 12-megapixel ones (~190 MB of Dice tail each) must not share
+        // a 1 GB step with more than five others, nor a sub-chunk with more than two.
+        Assert.Equal(MaskInverter.ChunkSize(f, options, InversionPath.Implicit), MaskInverter.ChunkSize(f, options, InversionPath.Implicit, 48 * 48));
+        Assert.InRange(MaskInverter.ChunkSize(f, options, InversionPath.Implicit, 4000 * 3000), 1, 5);
+        Assert.InRange(MaskInverter.SubChunkSize(f, options, 4000 * 3000), 1, 2);
+        Assert.InRange(MaskInverter.ChunkSize(f, options, InversionPath.Explicit, 4000 * 3000), 1, MaskInverter.ChunkSize(f, options, InversionPath.Explicit));
+    }
+
+    [Fact]
     public void BadMaskListsAreRejectedWithClearErrors()
     {
         using var model = InversionTestModels.Model(seed: 34);
