@@ -25,6 +25,7 @@ public sealed class MaskTargets : IDisposable
         if (masks.dim() != 3) throw new ArgumentException($"Masks must have shape (M, H, W); got ({string.Join(", ", masks.shape)}).");
         if (masks.shape[0] == 0) throw new ArgumentException("No masks to invert.");
         if (!masks.is_floating_point()) throw new ArgumentException($"Masks must be floating point in [0, 1]; got {masks.dtype}.");
+        using var scope = torch.NewDisposeScope();
         return new MaskTargets([(0, masks.to(dtype, device).contiguous().DetachFromDisposeScope())], masks.shape[0]);
     }
 
