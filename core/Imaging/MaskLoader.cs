@@ -72,17 +72,4 @@ public static class MaskLoader
         using var scope = NewDisposeScope();
         return tensor(m.Data, [m.Height, m.Width]).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
     }
-
-    /// <summary>
-    /// The mask as float32 (size, size), resized bilinearly (align_corners false, no
-    /// antialias), so edges become fractional. Empty and full masks give all-zero and all-one tensors.
-    /// </summary>
-    public static Tensor ToTensor(BinaryMask m, int size)
-    {
-        if (size <= 0) throw new ArgumentOutOfRangeException(nameof(size), size, "Size must be positive.");
-        using var scope = NewDisposeScope();
-        var t = tensor(m.Data, [1, 1, m.Height, m.Width]).to_type(ScalarType.Float32);
-        var r = nn.functional.interpolate(t, size: [size, size], mode: InterpolationMode.Bilinear, align_corners: false);
-        return r.reshape(size, size).contiguous().MoveToOuterDisposeScope();
-    }
 }

@@ -133,12 +133,4 @@ public class MaskResolutionTests
         Assert.Contains("Mask 0 must be floating point", Assert.Throws<ArgumentException>(() =>
             inverter.Invert(f, [torch.ones(8, 8, dtype: ScalarType.Int64)], new InversionOptions())).Message);
     }
-
-    [Fact]
-    public void BinaryMaskTensorKeepsTheMasksResolution()
-    {
-        using var t = MaskLoader.ToTensor(new BinaryMask(3, 2, [0, 1, 1, 1, 0, 0]));
-        Assert.Equal(new long[] { 2, 3 }, t.shape);
-        Assert.Equal(new float[] { 0, 1, 1, 1, 0, 0 }, t.data<float>().ToArray());
-    }
 }
