@@ -6,6 +6,7 @@ using MaskInversion.Client.Jobs;
 // run tensors (demo, bench, train, eval) load the engine when they run.
 var root = new RootCommand("MaskInversion.Cluster client: run MaskInversion jobs, benchmarks and tools.");
 foreach (var command in JobCommands.Create()) root.Subcommands.Add(command);
+foreach (var command in ImageCommands.Create()) root.Subcommands.Add(command);
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(TokenizeCommand.Create());

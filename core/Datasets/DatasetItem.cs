@@ -5,7 +5,13 @@ namespace MaskInversion.Core.Datasets;
 
 /// <summary>One unit of streamed work: an image and every query mask on it.</summary>
 /// <param name="ImagePath">Absolute (or caller-resolvable) path of the encoded image file.</param>
-public sealed record DatasetImage(string ImageId, string ImagePath, IReadOnlyList<DatasetMask> Masks);
+/// <param name="Expressions">Referring-expression datasets: the image's expressions, each naming the mask it refers to;
+/// <see cref="Masks"/> are then the candidates every expression is matched against. Null for class retrieval.</param>
+public sealed record DatasetImage(string ImageId, string ImagePath, IReadOnlyList<DatasetMask> Masks,
+    IReadOnlyList<ReferringExpression>? Expressions = null);
+
+/// <summary>A referring expression ("the man in the red shirt") and the id of the image's mask it refers to.</summary>
+public sealed record ReferringExpression(string ExpressionId, string Text, string MaskId);
 
 /// <summary>A query region on an image.</summary>
 /// <param name="ClassId">The dataset's class id (OpenImages LabelName, COCO category id, JSONL label); null for expression-only masks.</param>
@@ -46,13 +52,16 @@ public enum MaskSourceKind
     RleCounts,
     /// <summary>COCO compressed RLE: pycocotools' string encoding of the same run lengths.</summary>
     RleString,
+    /// <summary>The pixels of one class in a label-map PNG (palette indices or gray values: Pascal VOC, Pascal Context).</summary>
+    LabelMap,
 }
 
 /// <summary>
 /// Where a mask's pixels come from. A flat record rather than a class hierarchy so that any serializer
 /// (Orleans, System.Text.Json) round-trips it without polymorphism configuration. Which fields are set
 /// depends on <see cref="Kind"/>; use the factory methods. Height/Width are the COCO image size (0 for PNG,
-/// whose size is the PNG's own, which for OpenImages can differ from the image's).
+/// whose size is the PNG's own, which for OpenImages can differ from the image's). <see cref="Label"/> is the class
+/// value of a label map (null otherwise, so a source that lost it fails instead of reading label 0).
 /// </summary>
 public sealed record MaskSource(
     MaskSourceKind Kind,
@@ -61,9 +70,12 @@ public sealed record MaskSource(
     int[]? RleCounts = null,
     string? RleString = null,
     int Height = 0,
-    int Width = 0)
+    int Width = 0,
+    int? Label = null)
 {
     public static MaskSource Png(string path) => new(MaskSourceKind.Png, PngPath: path);
+
+    public static MaskSource LabelMapClass(string path, int label) => new(MaskSourceKind.LabelMap, PngPath: path, Label: label);
 
     public static MaskSource Polygon(double[][] rings, int height, int width) =>
         new(MaskSourceKind.Polygons, Polygons: rings, Height: height, Width: width);

@@ -3,7 +3,11 @@ namespace MaskInversion.Core.Datasets;
 /// <summary>Opens a dataset reader by format name, as the job spec and CLI name them.</summary>
 public static class DatasetReaders
 {
-    public static IReadOnlyList<string> Formats { get; } = ["openimages", "coco", "jsonl"];
+    public static IReadOnlyList<string> Formats { get; } =
+        ["openimages", "coco", "jsonl", "voc", "pascal-context", "refcoco", "refcoco+", "refcocog", "phrasecut"];
+
+    /// <summary>Formats whose images carry referring expressions (<see cref="DatasetImage.Expressions"/>).</summary>
+    public static bool IsReferring(string format) => format.ToLowerInvariant() is "refcoco" or "refcoco+" or "refcocog" or "phrasecut";
 
     /// <param name="format">"openimages", "coco" or "jsonl" (case-insensitive).</param>
     /// <param name="root">
@@ -11,11 +15,17 @@ public static class DatasetReaders
     /// coco: the dataset folder holding annotations/instances_&lt;split&gt;.json and &lt;split&gt;/ images (COCO 2017
     /// layout), or an instances_*.json file itself, whose images are then looked up in &lt;its folder&gt;/../&lt;split&gt;.
     /// jsonl: the manifest file.
+    /// voc: VOCdevkit/VOC2012 (or VOCdevkit holding it); pascal-context: VOCdevkit/VOC2010 (or VOCdevkit) — see
+    /// <see cref="LabelMapLayout"/>.
+    /// refcoco, refcoco+, refcocog: the refer toolkit's folder (refs(…).p, instances.json) or the refs file — see
+    /// <see cref="RefCocoReader"/>. phrasecut: the VGPhraseCut_v0 folder.
     /// </param>
-    /// <param name="split">openimages: e.g. "validation" (default); coco: e.g. "val2017" (default); jsonl: unused.</param>
-    /// <param name="classesFile">jsonl: optional class list; openimages: overrides classes-segmentation.txt.</param>
+    /// <param name="split">openimages: e.g. "validation" (default); coco: e.g. "val2017" (default); jsonl: unused;
+    /// voc, pascal-context, refcoco*, phrasecut: "val" by default (RefCOCO: also testA, testB; RefCOCOg umd: test).</param>
+    /// <param name="classesFile">jsonl: optional class list; openimages: overrides classes-segmentation.txt;
+    /// voc, pascal-context: class names in label order (e.g. Pascal Context's 459 for 16-bit label maps).</param>
     public static IDatasetReader Open(string format, string root, string? split = null, string? classesFile = null,
-        OpenImagesLayout? openImagesLayout = null, CocoOptions? cocoOptions = null)
+        OpenImagesLayout? openImagesLayout = null, CocoOptions? cocoOptions = null, RefCocoOptions? refCocoOptions = null)
     {
         switch (format.ToLowerInvariant())
         {
@@ -30,6 +40,21 @@ public static class DatasetReaders
                 return new CocoReader(Path.Combine(root, "annotations", $"instances_{split}.json"), Path.Combine(root, split), cocoOptions);
             case "jsonl":
                 return new JsonlManifestReader(root, classesFile);
+            case "voc":
+            case "pascal-context":
+                {
+                    bool voc = format.Equals("voc", StringComparison.OrdinalIgnoreCase);
+                    var labelLayout = voc ? LabelMapLayout.PascalVoc : LabelMapLayout.PascalContext;
+                    if (classesFile is not null) labelLayout = labelLayout.WithClassesFile(classesFile);
+                    var year = Path.Combine(root, voc ? "VOC2012" : "VOC2010");
+                    return new LabelMapReader(Directory.Exists(year) ? year : root, split, labelLayout);
+                }
+            case "refcoco":
+            case "refcoco+":
+            case "refcocog":
+                return new RefCocoReader(format, root, split, refCocoOptions);
+            case "phrasecut":
+                return new PhraseCutReader(root, split);
             default:
                 throw new ArgumentException($"Unknown dataset format '{format}'; expected one of {string.Join(", ", Formats)}.", nameof(format));
         }

@@ -17,6 +17,14 @@ public static class MaskRasterizer
         MaskSourceKind.RleString => CocoRle.Decode(
             CocoRle.FromCompressedString(source.RleString ?? throw new ArgumentException("Compressed RLE mask source without a string.")),
             source.Height, source.Width),
+        MaskSourceKind.LabelMap => LabelMapMask(source),
         _ => throw new ArgumentOutOfRangeException(nameof(source), $"Unknown mask source kind {source.Kind}."),
     };
+
+    /// <summary>The label is checked before the file is read: a source that lost it must not become label 0.</summary>
+    static BinaryMask LabelMapMask(MaskSource source)
+    {
+        int label = source.Label ?? throw new ArgumentException($"Label-map mask source '{source.PngPath}' without a label value.");
+        return LabelMapLoader.Load(source.PngPath ?? throw new ArgumentException("Label-map mask source without a path.")).MaskOf(label);
+    }
 }

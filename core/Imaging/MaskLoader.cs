@@ -65,16 +65,11 @@ public static class MaskLoader
         return new BinaryMask(width, height, data);
     }
 
-    /// <summary>
-    /// The loss target: the 0/1 mask as float32 (size, size), resized bilinearly (align_corners false, no
-    /// antialias), so edges become fractional. Empty and full masks give all-zero and all-one tensors.
-    /// </summary>
-    public static Tensor ToTensor(BinaryMask m, int size)
+    /// <summary>The loss target at the mask's own resolution, as the reference uses it: the 0/1 mask as float32 (H, W).
+    /// The inverter resizes the explainability map to it, never the mask to the map.</summary>
+    public static Tensor ToTensor(BinaryMask m)
     {
-        if (size <= 0) throw new ArgumentOutOfRangeException(nameof(size), size, "Size must be positive.");
         using var scope = NewDisposeScope();
-        var t = tensor(m.Data, [1, 1, m.Height, m.Width]).to_type(ScalarType.Float32);
-        var r = nn.functional.interpolate(t, size: [size, size], mode: InterpolationMode.Bilinear, align_corners: false);
-        return r.reshape(size, size).contiguous().MoveToOuterDisposeScope();
+        return tensor(m.Data, [m.Height, m.Width]).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 }

@@ -3,11 +3,13 @@ using static TorchSharp.torch;
 
 namespace MaskInversion.Core.Inversion;
 
-/// <summary>MaskInversion's objective per mask: soft Dice 1 − (2ΣE·m + 1)/(ΣE + Σm + 1), plus
-/// α·(1 − cos(LET, LET₀)). Returned per mask (M) so callers sum them: a mean would couple masks.</summary>
+/// <summary>MaskInversion's objective per mask: soft Dice 1 − (2ΣE·m + 1)/(ΣE + Σm + 1) with the map E resized to the
+/// mask's resolution, plus α·(1 − cos(LET, LET₀)). Returned per mask (M) so callers sum them: a mean would couple
+/// masks. <see cref="MaskTargets"/> applies it to masks of mixed sizes.</summary>
 public static class DiceLoss
 {
-    /// <summary>Resizes maps (M, S, S) bilinearly to the masks' size (M, H, W) when they differ.</summary>
+    /// <summary>Resizes maps (M, S, S) to the masks' size (M, H, W) when they differ: bilinear, align_corners false,
+    /// no antialias, as the reference's <c>F.interpolate(expl_map, size=mask.shape[-2:], mode='bilinear')</c>.</summary>
     public static Tensor ResizeToMasks(Tensor maps, Tensor masks)
     {
         if (maps.shape[1] == masks.shape[1] && maps.shape[2] == masks.shape[2]) return maps.alias();
@@ -24,14 +26,11 @@ public static class DiceLoss
         return (1 - (2 * inter + 1) / (total + 1)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Full per-mask loss: Dice(resize(maps), masks) + α(1 − cos(embeddings, initial)).</summary>
-    public static Tensor PerMask(Tensor maps, Tensor masks, Tensor embeddings, Tensor initial, double alpha)
+    /// <summary>The regulariser α(1 − cos(embeddings, initial)) per row, which keeps a token near the image's own
+    /// embedding (α = 5 for referring expressions).</summary>
+    public static Tensor Anchor(Tensor embeddings, Tensor initial, double alpha)
     {
         using var scope = torch.NewDisposeScope();
-        using var resized = ResizeToMasks(maps, masks);
-        var loss = Dice(resized, masks);
-        if (alpha != 0)
-            loss = loss + alpha * (1 - torch.nn.functional.cosine_similarity(embeddings, initial, dim: 1));
-        return loss.MoveToOuterDisposeScope();
+        return (alpha * (1 - torch.nn.functional.cosine_similarity(embeddings, initial, dim: 1))).MoveToOuterDisposeScope();
     }
 }

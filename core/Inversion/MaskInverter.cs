@@ -12,8 +12,11 @@ public sealed class InversionOutput : IDisposable
     public required Tensor Embeddings { get; init; }
     /// <summary>Explainability maps of the final tokens, (M, S, S), or null when not requested.</summary>
     public Tensor? Maps { get; init; }
-    /// <summary>Per-mask loss at each step, (M, K); the loss of the returned tokens is in <see cref="FinalLoss"/>.</summary>
+    /// <summary>Per-mask loss at each step, (M, K), of the token before that step's update; the loss of the returned
+    /// tokens is in <see cref="FinalLoss"/>.</summary>
     public required Tensor LossPerStep { get; init; }
+    /// <summary>The soft Dice part of <see cref="LossPerStep"/>, (M, K) (equal to it when α = 0).</summary>
+    public required Tensor DicePerStep { get; init; }
     /// <summary>Dice loss of the final tokens' maps against the masks, (M).</summary>
     public required Tensor FinalDice { get; init; }
     public required Tensor FinalLoss { get; init; }
@@ -21,7 +24,7 @@ public sealed class InversionOutput : IDisposable
 
     public void Dispose()
     {
-        Embeddings.Dispose(); Maps?.Dispose(); LossPerStep.Dispose(); FinalDice.Dispose(); FinalLoss.Dispose();
+        Embeddings.Dispose(); Maps?.Dispose(); LossPerStep.Dispose(); DicePerStep.Dispose(); FinalDice.Dispose(); FinalLoss.Dispose();
     }
 }
 
@@ -59,41 +62,84 @@ public sealed class MaskInverter : IDisposable
     /// largest temporaries stay under <see cref="InversionOptions.PreferredAllocationBytes"/>, because
     /// glibc serves bigger blocks by fresh mmap (page faults every step) and they fall out of cache.
     /// The explicit path is different: each step streams the whole d × n·D map twice, so it takes as many
-    /// masks as the budget allows and bounds its temporaries by sub-chunking after Q (see StepGradient).</summary>
-    public static int ChunkSize(ImageFeatures f, InversionOptions options, InversionPath path)
+    /// masks as the budget allows and bounds its temporaries by sub-chunking after Q (see StepGradient).
+    /// <paramref name="maskPixels"/> (the largest mask's H·W) counts the Dice tail at mask resolution against the
+    /// budget: a 12-megapixel mask costs about 200 MB per mask and step.</summary>
+    public static int ChunkSize(ImageFeatures f, InversionOptions options, InversionPath path, long maskPixels = 0)
     {
         if (path == InversionPath.Explicit)
         {
             double perMaskQ = 4.0 * 4 * f.Tokens * f.Width; // Q, dQ, and their views in the step
-            return (int)Math.Clamp((options.StepMemoryBudgetBytes - SubChunkBytes(f, options)) / perMaskQ, 1, 4096);
+            return (int)Math.Clamp((options.StepMemoryBudgetBytes - SubChunkBytes(f, options, maskPixels)) / perMaskQ, 1, 4096);
         }
         double grad = 4.0 * f.Heads * f.Tokens * (double)f.Tokens;                 // ∂s/∂A per mask, bytes
         double hidden = 4.0 * f.Tokens * f.MlpSlope.shape[1];                       // act′ ⊙ W₂ᵀg, or the vanilla block's MLP
-        double perMask = 4 * grad + 2 * hidden;
+        double perMask = 4 * grad + 2 * hidden + DiceTailBytes(maskPixels);
         int hard = (int)Math.Clamp(options.StepMemoryBudgetBytes / perMask, 1, 4096);
-        return Math.Max(1, Math.Min(hard, SubChunkSize(f, options)));
+        return Math.Max(1, Math.Min(hard, SubChunkSize(f, options, maskPixels)));
     }
 
-    /// <summary>Masks whose attention-gradient temporaries fit the preferred allocation size.</summary>
-    public static int SubChunkSize(ImageFeatures f, InversionOptions options)
+    /// <summary>Masks whose attention-gradient temporaries fit the preferred allocation size, and whose Dice tails at
+    /// mask resolution fit half the step budget.</summary>
+    public static int SubChunkSize(ImageFeatures f, InversionOptions options, long maskPixels = 0)
     {
         double grad = 4.0 * f.Heads * f.Tokens * (double)f.Tokens;
         double hidden = 4.0 * f.Tokens * f.MlpSlope.shape[1];
-        return (int)Math.Clamp(options.PreferredAllocationBytes / Math.Max(grad, hidden), Math.Max(1, options.MinChunk), 4096);
+        int preferred = (int)Math.Clamp(options.PreferredAllocationBytes / Math.Max(grad, hidden), Math.Max(1, options.MinChunk), 4096);
+        int hard = (int)Math.Clamp(options.StepMemoryBudgetBytes / 2.0 / Math.Max(1, DiceTailBytes(maskPixels)), 1, 4096);
+        return Math.Min(preferred, hard);
     }
 
-    static double SubChunkBytes(ImageFeatures f, InversionOptions options) =>
-        Math.Min(options.StepMemoryBudgetBytes / 2.0, SubChunkSize(f, options) * 4.0 * 4 * f.Heads * f.Tokens * (double)f.Tokens);
+    /// <summary>The map resized to the mask, its product with the mask, and their gradients: four floats per mask pixel.</summary>
+    static double DiceTailBytes(long maskPixels) => 16.0 * maskPixels;
 
-    /// <summary>Inverts masks (M, H, W) of values in [0, 1] against one image's features.</summary>
+    static double SubChunkBytes(ImageFeatures f, InversionOptions options, long maskPixels) =>
+        Math.Min(options.StepMemoryBudgetBytes / 2.0, SubChunkSize(f, options, maskPixels) * 4.0 * 4 * f.Heads * f.Tokens * (double)f.Tokens);
+
+    /// <summary>Inverts masks (M, H, W) of values in [0, 1], all of one size, against one image's features. Each map is
+    /// resized to the masks' resolution for the loss (bilinear, as the reference), whatever the model's input size.</summary>
     public InversionOutput Invert(ImageFeatures features, Tensor masks, InversionOptions options)
     {
         options.Validate();
-        ValidateMasks(masks);
-        var path = ChoosePath(features, (int)masks.shape[0], options);
+        using var targets = MaskTargets.FromBatch(masks, features.Embedding.dtype, features.Embedding.device);
+        return Invert(features, targets, options);
+    }
+
+    /// <summary>Inverts masks (H_m, W_m) of any sizes (e.g. each at its dataset's resolution) against one image's features;
+    /// the outputs are in the given order. Masks are worked sorted by size, so each run of equal size shares one resize
+    /// per step; a mask's result does not depend on which masks share its batch.</summary>
+    public InversionOutput Invert(ImageFeatures features, IReadOnlyList<Tensor> masks, InversionOptions options)
+    {
+        options.Validate();
+        MaskTargets.Validate(masks);
+        var order = Enumerable.Range(0, masks.Count).OrderBy(i => masks[i].shape[0]).ThenBy(i => masks[i].shape[1]).ToArray(); // stable
+        using var targets = MaskTargets.FromList(order.Select(i => masks[i]).ToList(), features.Embedding.dtype, features.Embedding.device);
+        var sorted = Invert(features, targets, options);
+        if (order.Select((o, i) => o == i).All(b => b)) return sorted;
+        using (sorted)
+        {
+            var inverse = new long[order.Length];
+            for (int i = 0; i < order.Length; i++) inverse[order[i]] = i;
+            using var index = torch.tensor(inverse, device: sorted.Embeddings.device);
+            return new InversionOutput
+            {
+                Embeddings = sorted.Embeddings.index_select(0, index),
+                Maps = sorted.Maps?.index_select(0, index),
+                LossPerStep = sorted.LossPerStep.index_select(0, index),
+                DicePerStep = sorted.DicePerStep.index_select(0, index),
+                FinalDice = sorted.FinalDice.index_select(0, index),
+                FinalLoss = sorted.FinalLoss.index_select(0, index),
+                Path = sorted.Path,
+            };
+        }
+    }
+
+    InversionOutput Invert(ImageFeatures features, MaskTargets masks, InversionOptions options)
+    {
+        var path = ChoosePath(features, (int)masks.Count, options);
         if (path == InversionPath.Explicit) features.BuildExplicitMap();
-        int chunk = ChunkSize(features, options, path);
-        long m = masks.shape[0];
+        int chunk = ChunkSize(features, options, path, masks.MaxPixels);
+        long m = masks.Count;
         if (m <= chunk) return InvertChunk(features, masks, options, path);
 
         var parts = new List<InversionOutput>();
@@ -101,7 +147,7 @@ public sealed class MaskInverter : IDisposable
         {
             for (long start = 0; start < m; start += chunk)
             {
-                using var slice = masks.narrow(0, start, Math.Min(chunk, m - start));
+                using var slice = masks.Narrow(start, Math.Min(chunk, m - start));
                 parts.Add(InvertChunk(features, slice, options, path));
             }
             return new InversionOutput
@@ -109,6 +155,7 @@ public sealed class MaskInverter : IDisposable
                 Embeddings = torch.cat(parts.Select(p => p.Embeddings).ToList(), 0),
                 Maps = options.ReturnMaps ? torch.cat(parts.Select(p => p.Maps!).ToList(), 0) : null,
                 LossPerStep = torch.cat(parts.Select(p => p.LossPerStep).ToList(), 0),
+                DicePerStep = torch.cat(parts.Select(p => p.DicePerStep).ToList(), 0),
                 FinalDice = torch.cat(parts.Select(p => p.FinalDice).ToList(), 0),
                 FinalLoss = torch.cat(parts.Select(p => p.FinalLoss).ToList(), 0),
                 Path = path,
@@ -120,32 +167,26 @@ public sealed class MaskInverter : IDisposable
         }
     }
 
-    static void ValidateMasks(Tensor masks)
+    InversionOutput InvertChunk(ImageFeatures f, MaskTargets target, InversionOptions o, InversionPath path)
     {
-        if (masks.dim() != 3) throw new ArgumentException($"Masks must have shape (M, H, W); got ({string.Join(", ", masks.shape)}).");
-        if (masks.shape[0] == 0) throw new ArgumentException("No masks to invert.");
-        if (!masks.is_floating_point()) throw new ArgumentException($"Masks must be floating point in [0, 1]; got {masks.dtype}.");
-    }
-
-    InversionOutput InvertChunk(ImageFeatures f, Tensor masks, InversionOptions o, InversionPath path)
-    {
-        long m = masks.shape[0];
+        long m = target.Count;
         // Kept on the device; read once at the end, not per step.
         var losses = torch.zeros(m, o.Iterations, dtype: ScalarType.Float32, device: f.Embedding.device);
+        var dices = torch.zeros(m, o.Iterations, dtype: ScalarType.Float32, device: f.Embedding.device);
         using var initial = f.Embedding.unsqueeze(0).expand(m, -1).contiguous();
         using var token = initial.clone().requires_grad_(true);
         using var optimizer = new AdamW(token, o.LearningRate, weightDecay: o.WeightDecay);
-        using var target = masks.to(f.Embedding.dtype);
 
-        int sub = SubChunkSize(f, o);
+        int sub = SubChunkSize(f, o, target.MaxPixels);
         using var qBuffer = path == InversionPath.Explicit ? torch.empty(m, (long)f.Tokens * f.Width, dtype: token.dtype, device: token.device) : null;
         using var dqBuffer = path == InversionPath.Explicit ? torch.empty_like(qBuffer!) : null;
         (Tensor, Tensor)? buffers = qBuffer is null ? null : (qBuffer, dqBuffer!);
         for (int k = 0; k < o.Iterations; k++)
         {
             using var scope = torch.NewDisposeScope();
-            var (perMask, grad) = StepGradient(f, token, target, initial, o.Alpha, path, sub, buffers);
+            var (perMask, dice, grad) = StepGradient(f, token, target, initial, o.Alpha, path, sub, buffers);
             losses.select(1, k).copy_(perMask);
+            dices.select(1, k).copy_(dice);
             optimizer.Step(token, grad);
         }
 
@@ -160,14 +201,14 @@ public sealed class MaskInverter : IDisposable
                 ? ExplicitMaps(f, units, sub, qBuffer!)
                 : Maps(f, units, path, createGraph: false).detach();
         }
-        var resized = DiceLoss.ResizeToMasks(finalMaps, target);
-        var finalDice = DiceLoss.Dice(resized, target);
-        var finalLoss = DiceLoss.PerMask(finalMaps, target, embeddings, initial, o.Alpha);
+        var finalDice = target.Dice(finalMaps);
+        var finalLoss = target.Loss(finalMaps, embeddings, initial, o.Alpha);
         return new InversionOutput
         {
             Embeddings = embeddings.MoveToOuterDisposeScope(),
             Maps = o.ReturnMaps ? finalMaps.MoveToOuterDisposeScope() : null,
             LossPerStep = losses,
+            DicePerStep = dices,
             FinalDice = finalDice.MoveToOuterDisposeScope(),
             FinalLoss = finalLoss.MoveToOuterDisposeScope(),
             Path = path,
@@ -197,13 +238,13 @@ public sealed class MaskInverter : IDisposable
         return torch.cat(maps, 0).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Per-mask loss (detached) and ∂(Σ loss)/∂token for one optimizer step.
+    /// <summary>Per-mask loss and its Dice part (detached) and ∂(Σ loss)/∂token for one optimizer step.
     /// Explicit path: the chain rule is split at Q. Q = û·L for all masks at once (L is streamed once),
     /// then each sub-chunk's LeGrad relevance, map, Dice and ∂Dice/∂Q are computed and freed before the next, and a
     /// single backward through û·L (L streamed once more) gives ∂/∂token. The relevance and its backward (Q·Vᵀ,
     /// ReLU, mean, and back) are written by hand in place on one (c, h, n, n−1) tensor; only the small map/Dice tail
     /// uses autograd. Exactly the same gradient as one graph, with temporaries bounded by the sub-chunk.</summary>
-    (Tensor Loss, Tensor Gradient) StepGradient(ImageFeatures f, Tensor token, Tensor target, Tensor initial, double alpha, InversionPath path, int sub,
+    (Tensor Loss, Tensor Dice, Tensor Gradient) StepGradient(ImageFeatures f, Tensor token, MaskTargets target, Tensor initial, double alpha, InversionPath path, int sub,
         (Tensor Q, Tensor DQ)? buffers)
     {
         using var scope = torch.NewDisposeScope();
@@ -211,9 +252,10 @@ public sealed class MaskInverter : IDisposable
         if (path != InversionPath.Explicit)
         {
             var maps = Maps(f, units, path, createGraph: true);
-            var perMask = DiceLoss.PerMask(maps, target, token, initial, alpha);
+            var d = target.Dice(maps);
+            var perMask = alpha != 0 ? d + DiceLoss.Anchor(token, initial, alpha) : d;
             var g = torch.autograd.grad([perMask.sum()], [token])[0];
-            return (perMask.detach().MoveToOuterDisposeScope(), g.MoveToOuterDisposeScope());
+            return (perMask.detach().MoveToOuterDisposeScope(), d.detach().MoveToOuterDisposeScope(), g.MoveToOuterDisposeScope());
         }
 
         long m = token.shape[0];
@@ -231,13 +273,13 @@ public sealed class MaskInverter : IDisposable
             {
                 using var inner = torch.NewDisposeScope();
                 var (relevance, scores) = f.PatchRelevance(q.narrow(0, start, count));
-                var maskSlice = target.narrow(0, start, count);
+                using var maskSlice = target.Narrow(start, count);
                 Tensor dRelevance;
                 using (torch.enable_grad())
                 {
                     // Only the small tail (map, resize, Dice) goes through autograd.
                     var leaf = relevance.requires_grad_(true);
-                    var d = DiceLoss.Dice(DiceLoss.ResizeToMasks(LeGrad.PatchRelevanceToMap(leaf, f.PatchSize), maskSlice), maskSlice);
+                    var d = maskSlice.Dice(LeGrad.PatchRelevanceToMap(leaf, f.PatchSize));
                     dRelevance = torch.autograd.grad([d.sum()], [leaf])[0];
                     dice.narrow(0, start, count).copy_(d.detach());
                 }
@@ -250,12 +292,12 @@ public sealed class MaskInverter : IDisposable
         var loss = dice;
         if (alpha != 0)
         {
-            var reg = alpha * (1 - torch.nn.functional.cosine_similarity(token, initial, dim: 1));
+            var reg = DiceLoss.Anchor(token, initial, alpha);
             surrogate = surrogate + reg.sum();
             loss = dice + reg.detach();
         }
         var grad = torch.autograd.grad([surrogate], [token])[0];
-        return (loss.MoveToOuterDisposeScope(), grad.MoveToOuterDisposeScope());
+        return (loss.MoveToOuterDisposeScope(), dice.MoveToOuterDisposeScope(), grad.MoveToOuterDisposeScope());
     }
 
     /// <summary>∂(Σ_m loss_m)/∂LET for tokens (M, d) along a path: what one optimizer step sees.
@@ -268,7 +310,8 @@ public sealed class MaskInverter : IDisposable
         var initial = f.Embedding.unsqueeze(0).expand(tokens.shape[0], -1);
         var units = torch.nn.functional.normalize(leaf, p: 2, dim: 1);
         var maps = Maps(f, units, path, createGraph: true);
-        var perMask = DiceLoss.PerMask(maps, masks.to(leaf.dtype), leaf, initial, alpha);
+        using var targets = MaskTargets.FromBatch(masks, leaf.dtype, leaf.device);
+        var perMask = targets.Loss(maps, leaf, initial, alpha);
         var grad = torch.autograd.grad([perMask.sum()], [leaf])[0];
         return (perMask.detach().MoveToOuterDisposeScope(), grad.MoveToOuterDisposeScope());
     }

@@ -39,6 +39,10 @@ public interface IRegionModel : IDisposable
 
     /// <summary>Global embeddings (B, d) of a pixel batch: what the visual-prompt baselines read.</summary>
     Tensor EncodeImages(Tensor pixels);
+
+    /// <summary>L2-normalised text embeddings (T, d), one per text, each averaged over the templates (referring
+    /// expressions use the single "{}" template). Throws when the model was loaded without a tokenizer.</summary>
+    Tensor EncodeTexts(IReadOnlyList<string> texts, IReadOnlyList<string> templates);
 }
 
 /// <summary>The model families an engine may load, tried in order; register another before loading engines.</summary>

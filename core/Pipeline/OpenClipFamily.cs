@@ -55,12 +55,14 @@ public sealed class OpenClipRegionModel : IRegionModel
     public Preprocessor Preprocessor { get; }
     public MaskInverter Inverter { get; }
     public ZeroShotClassifier? Classifier { get; }
+    readonly ClipTokenizer? tokenizer;
 
     /// <summary>Takes ownership of <paramref name="model"/>, moves it to the settings' device and builds the class prompts.</summary>
     public OpenClipRegionModel(ClipModel model, ClipTokenizer? tokenizer, EngineSettings settings)
     {
         Device = RegionEngine.ResolveDevice(settings.Device);
         Clip = model;
+        this.tokenizer = tokenizer;
         model.to(Device);
         model.eval();
         Preprocessor = new Preprocessor(settings.ImageSize);
@@ -73,6 +75,11 @@ public sealed class OpenClipRegionModel : IRegionModel
     }
 
     public Tensor EncodeImages(Tensor pixels) => Clip.EncodeImage(pixels);
+
+    public Tensor EncodeTexts(IReadOnlyList<string> texts, IReadOnlyList<string> templates) =>
+        ZeroShotClassifier.BuildClassEmbeddings(Clip,
+            tokenizer ?? throw new InvalidOperationException("This engine was loaded without a tokenizer: set EngineSettings.Tokenizer to encode text."),
+            texts, templates);
 
     public void Dispose()
     {

@@ -140,6 +140,14 @@ public sealed class SceneGenerator
 
     int[] SampleClasses(Random rng, int n)
     {
+        if (Options.ClassMix == ClassMix.SharedAttributes)
+        {
+            var colours = Pick(rng, Vocabulary.Colours.Count, 2);
+            var shapes = Pick(rng, Vocabulary.Shapes.Count, 2);
+            var grid = new[] { (0, 0), (0, 1), (1, 0), (1, 1) }.Select(p => Vocabulary.ClassIndex(colours[p.Item1], shapes[p.Item2])).ToArray();
+            rng.Shuffle(grid);
+            return grid[..n];
+        }
         if (!Options.DistinctClasses) return Enumerable.Range(0, n).Select(_ => rng.Next(Vocabulary.ClassCount)).ToArray();
         var all = Enumerable.Range(0, Vocabulary.ClassCount).ToArray();
         for (int i = 0; i < n; i++) // partial Fisher–Yates
@@ -148,6 +156,14 @@ public sealed class SceneGenerator
             (all[i], all[j]) = (all[j], all[i]);
         }
         return all[..n];
+    }
+
+    /// <summary><paramref name="k"/> distinct values of 0…n−1 in random order.</summary>
+    static int[] Pick(Random rng, int n, int k)
+    {
+        var all = Enumerable.Range(0, n).ToArray();
+        rng.Shuffle(all);
+        return all[..k];
     }
 
     readonly record struct Rect(int X0, int Y0, int X1, int Y1);

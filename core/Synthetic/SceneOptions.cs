@@ -1,5 +1,16 @@
 namespace MaskInversion.Core.Synthetic;
 
+/// <summary>How a scene's classes are drawn.</summary>
+public enum ClassMix
+{
+    /// <summary>Classes drawn independently (distinct when <see cref="SceneOptions.DistinctClasses"/>).</summary>
+    Independent,
+    /// <summary>The referring world: two colours × two shapes, and the scene's objects are (up to four of) those pairs. With
+    /// four, every object shares its colour with one object and its shape with another, so only colour and shape
+    /// together ("the red star", not "the red one" or "the star") name it; with three, two objects are named that way.</summary>
+    SharedAttributes,
+}
+
 /// <summary>Generator parameters. Defaults give 224×224 scenes with 1–4 of the 36 default classes.</summary>
 public sealed record SceneOptions
 {
@@ -17,6 +28,7 @@ public sealed record SceneOptions
     public double MinVisibleFraction { get; init; } = 0.4;
     /// <summary>No class appears twice in a scene, so scene captions name each region unambiguously.</summary>
     public bool DistinctClasses { get; init; } = true;
+    public ClassMix ClassMix { get; init; } = ClassMix.Independent;
     /// <summary>Per-channel uniform jitter of an object's colour around its class colour (keeps hue families apart).</summary>
     public int ColourJitter { get; init; } = 12;
     /// <summary>Amplitude of the grey per-pixel noise added to the background (not to objects).</summary>
@@ -33,6 +45,8 @@ public sealed record SceneOptions
         if (MinObjects < 1 || MaxObjects < MinObjects) throw new ArgumentException($"Need 1 ≤ MinObjects ≤ MaxObjects, got {MinObjects}..{MaxObjects}.");
         if (DistinctClasses && MaxObjects > Vocabulary.ClassCount)
             throw new ArgumentException($"MaxObjects {MaxObjects} exceeds the {Vocabulary.ClassCount} classes available with DistinctClasses.");
+        if (ClassMix == ClassMix.SharedAttributes && (MaxObjects > 4 || MinObjects < 2 || Vocabulary.Colours.Count < 2 || Vocabulary.Shapes.Count < 2))
+            throw new ArgumentException($"Shared-attribute scenes hold 2–4 objects of a vocabulary with at least two colours and two shapes, got {MinObjects}..{MaxObjects}.");
         if (Textures.Count == 0) throw new ArgumentException("At least one texture is needed.");
         if (!(MinSizeFraction > 0 && MinSizeFraction <= MaxSizeFraction && MaxSizeFraction <= 1))
             throw new ArgumentException($"Need 0 < MinSizeFraction ≤ MaxSizeFraction ≤ 1, got {MinSizeFraction}..{MaxSizeFraction}.");

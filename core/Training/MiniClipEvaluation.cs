@@ -109,8 +109,7 @@ public static class MiniClipEvaluation
         var classes = engine.Classifier!.ClassEmbeddings;
         var index = torch.tensor(scene.Objects.Select(obj => (long)obj.ClassIndex).ToArray(), device: classes.device);
         var maps = engine.Inverter.Maps(prepared.Features, classes.index_select(0, index).to(prepared.Features.Embedding.dtype), InversionPath.Implicit, createGraph: false);
-        int size = engine.Preprocessor.ImageSize;
-        var masks = torch.stack(scene.Objects.Select(obj => MaskLoader.ToTensor(obj.Mask, size)).ToList()).to(maps.dtype, maps.device);
+        var masks = torch.stack(scene.Objects.Select(obj => MaskLoader.ToTensor(obj.Mask)).ToList()).to(maps.dtype, maps.device);
         int hits = 0;
         for (int k = 0; k < scene.Objects.Count; k++)
         {
@@ -126,7 +125,7 @@ public static class MiniClipEvaluation
     {
         using var scope = torch.NewDisposeScope();
         int size = engine.Preprocessor.ImageSize;
-        var target = MaskLoader.ToTensor(scene.Objects[k].Mask, size).unsqueeze(0);
+        var target = MaskLoader.ToTensor(scene.Objects[k].Mask).unsqueeze(0);
         using var initial = engine.Inverter.Invert(prepared.Features, target, inversion with { Iterations = 0, ReturnMaps = true });
         using var final = engine.Inverter.Invert(prepared.Features, target, inversion with { ReturnMaps = true });
         static float[] Flat(Tensor maps) => maps.detach().to(ScalarType.Float32).contiguous().data<float>().ToArray();

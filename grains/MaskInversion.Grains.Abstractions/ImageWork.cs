@@ -9,7 +9,8 @@ public sealed record MaskSourceData(
     [property: Id(3)] int[]? RleCounts,
     [property: Id(4)] string? RleString,
     [property: Id(5)] int Height,
-    [property: Id(6)] int Width);
+    [property: Id(6)] int Width,
+    [property: Id(7)] int? Label = null);
 
 /// <param name="ClassIndex">Index of the true class in the job's class list; −1 when unknown.</param>
 /// <param name="Overlay">Write PNG overlays (image, mask, final map) for this mask.</param>

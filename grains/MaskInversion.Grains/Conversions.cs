@@ -8,10 +8,10 @@ namespace MaskInversion.Grains;
 public static class Conversions
 {
     public static MaskSourceData ToData(this MaskSource s) =>
-        new(s.Kind.ToString(), s.PngPath, s.Polygons, s.RleCounts, s.RleString, s.Height, s.Width);
+        new(s.Kind.ToString(), s.PngPath, s.Polygons, s.RleCounts, s.RleString, s.Height, s.Width, s.Label);
 
     public static MaskSource ToSource(this MaskSourceData d) =>
-        new(Enum.Parse<MaskSourceKind>(d.Kind), d.PngPath, d.Polygons, d.RleCounts, d.RleString, d.Height, d.Width);
+        new(Enum.Parse<MaskSourceKind>(d.Kind), d.PngPath, d.Polygons, d.RleCounts, d.RleString, d.Height, d.Width, d.Label);
 
     public static MethodResult ToMethodResult(this MaskResult r) =>
         new(r.Method.Name, r.TopClasses, r.TopScores, r.Dice, r.Embedding);

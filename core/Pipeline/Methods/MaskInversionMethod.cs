@@ -14,9 +14,10 @@ public sealed class MaskInversionMethod(string name, MaskAblation ablation) : Re
     public override RegionEmbeddings Embed(RegionEngine engine, PreparedImage image, IReadOnlyList<MaskInput> masks)
     {
         var settings = engine.Settings;
-        var target = torch.stack(masks.Select(m => MaskLoader.ToTensor(MaskAblations.Apply(m.Mask, Ablation), engine.Preprocessor.ImageSize)).ToList()).to(engine.Device);
+        // Each mask at its own resolution: the loss resizes the map to the mask (the reference's Dice).
+        var targets = masks.Select(m => MaskLoader.ToTensor(MaskAblations.Apply(m.Mask, Ablation))).ToList();
         var options = settings.Inversion with { ReturnMaps = settings.ReturnedMapSize > 0 };
-        using var output = engine.Inverter.Invert(image.Features, target, options);
+        using var output = engine.Inverter.Invert(image.Features, targets, options);
         Tensor? maps = null;
         if (output.Maps is not null)
             maps = torch.nn.functional.interpolate(output.Maps.unsqueeze(1), size: [settings.ReturnedMapSize, settings.ReturnedMapSize],

@@ -91,19 +91,12 @@ public class MaskLoaderTests
     }
 
     [Fact]
-    public void ToTensorIsTheBilinearLossTarget()
+    public void ToTensorIsTheLossTargetAtTheMasksOwnResolution()
     {
-        using var full = MaskLoader.ToTensor(TestImages.Rect(10, 7, 0, 0, 10, 7), 16);
-        Assert.Equal(new long[] { 16, 16 }, full.shape);
-        Assert.Equal(torch.ScalarType.Float32, full.dtype);
-        Assert.Equal(1f, full.min().item<float>());
-        using var empty = MaskLoader.ToTensor(BinaryMask.Empty(10, 7), 16);
-        Assert.Equal(0f, empty.max().item<float>());
-
-        // Left half of a 4-wide mask upsampled to 8: 1 1 1 0.75 0.25 0 0 0 (align_corners false).
-        using var half = MaskLoader.ToTensor(TestImages.Rect(4, 4, 0, 0, 2, 4), 8);
-        var row = half[0].data<float>().ToArray();
-        Assert.Equal(new[] { 1f, 1f, 1f, 0.75f, 0.25f, 0f, 0f, 0f }, row);
-        Assert.Equal(0.5f, half.mean().item<float>(), 5);
+        // The map is resized to the mask for the Dice, never the mask to the map.
+        using var t = MaskLoader.ToTensor(new BinaryMask(3, 2, [0, 1, 1, 1, 0, 0]));
+        Assert.Equal(new long[] { 2, 3 }, t.shape);
+        Assert.Equal(torch.ScalarType.Float32, t.dtype);
+        Assert.Equal(new float[] { 0, 1, 1, 1, 0, 0 }, t.data<float>().ToArray());
     }
 }

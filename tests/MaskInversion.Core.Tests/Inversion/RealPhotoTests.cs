@@ -22,9 +22,10 @@ public class RealPhotoTests
         var image = ImageLoader.Load(SharedData.Examples(photo));
         using var scope = torch.NewDisposeScope();
         using var features = inverter.Prepare(pre.ToPixels(image));
-        // Masks may differ in size from the photo (dress/flower): the loss resolution is the model input.
-        var masks = torch.stack([MaskLoader.ToTensor(MaskLoader.Load(SharedData.Examples(maskA)), 224),
-                                 MaskLoader.ToTensor(MaskLoader.Load(SharedData.Examples(maskB)), 224)]);
+        // Masks may differ in size from the photo (dress/flower: 640×815 for a 416×530 photo): the loss is taken at
+        // each mask's own resolution, the map resized to it, as the reference does.
+        Tensor[] masks = [MaskLoader.ToTensor(MaskLoader.Load(SharedData.Examples(maskA))),
+                          MaskLoader.ToTensor(MaskLoader.Load(SharedData.Examples(maskB)))];
         using var output = inverter.Invert(features, masks, new InversionOptions { Iterations = 10, LearningRate = 0.1 });
         var first = output.LossPerStep.select(1, 0);
         for (int m = 0; m < 2; m++)
