@@ -1,3 +1,4 @@
+using MaskInversion.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,8 +21,9 @@ public static class DiceLoss
     {
         using var scope = torch.NewDisposeScope();
         var inter = (maps * masks).sum([1, 2]);
-        var total = maps.sum([1, 2]) + masks.sum([1, 2]);
-        return (1 - (2 * inter + 1) / (total + 1)).MoveToOuterDisposeScope();
+        var total = maps.sum([1, 2]).Plus_(masks.sum([1, 2]));
+        // 1 − (2·inter + 1)/(total + 1), every Scalar held (Scalars).
+        return (inter.mul(Scalars.Two).Plus_(Scalars.One) / total.Plus_(Scalars.One)).SubtractedFrom(Scalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>Full per-mask loss: Dice(resize(maps), masks) + α(1 − cos(embeddings, initial)).</summary>
@@ -30,8 +32,15 @@ public static class DiceLoss
         using var scope = torch.NewDisposeScope();
         using var resized = ResizeToMasks(maps, masks);
         var loss = Dice(resized, masks);
-        if (alpha != 0)
-            loss = loss + alpha * (1 - torch.nn.functional.cosine_similarity(embeddings, initial, dim: 1));
+        if (alpha != 0) loss = loss.Plus_(CosineRegulariser(embeddings, initial, alpha));
         return loss.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>α·(1 − cos(embeddings, initial)) per row.</summary>
+    public static Tensor CosineRegulariser(Tensor embeddings, Tensor initial, double alpha)
+    {
+        using var a = alpha.ToScalar();
+        using var scope = torch.NewDisposeScope();
+        return torch.nn.functional.cosine_similarity(embeddings, initial, dim: 1).SubtractedFrom(Scalars.One).mul_(a).MoveToOuterDisposeScope();
     }
 }

@@ -1,5 +1,6 @@
 using MaskInversion.Core.Explainability;
 using MaskInversion.Core.Models;
+using MaskInversion.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -250,9 +251,9 @@ public sealed class MaskInverter : IDisposable
         var loss = dice;
         if (alpha != 0)
         {
-            var reg = alpha * (1 - torch.nn.functional.cosine_similarity(token, initial, dim: 1));
-            surrogate = surrogate + reg.sum();
-            loss = dice + reg.detach();
+            var reg = DiceLoss.CosineRegulariser(token, initial, alpha);
+            surrogate = surrogate.Plus(reg.sum());
+            loss = dice.Plus(reg.detach());
         }
         var grad = torch.autograd.grad([surrogate], [token])[0];
         return (loss.MoveToOuterDisposeScope(), grad.MoveToOuterDisposeScope());
@@ -305,8 +306,8 @@ public sealed class MaskInverter : IDisposable
         }
         var a = probs.detach().requires_grad_(true);
         using var enable = torch.enable_grad();
-        var xMid = x + block.attn.Combine(a, v);
-        var xOut = xMid + block.mlp.forward(block.ln_2.forward(xMid));
+        var xMid = x.Plus(block.attn.Combine(a, v));
+        var xOut = xMid.Plus(block.mlp.forward(block.ln_2.forward(xMid)));
         var z = visual.MeanPooledHead(xOut);
         var score = (units * torch.nn.functional.normalize(z, p: 2, dim: 1)).sum();
         // autograd.grad aborts the process on bad input instead of throwing: check first.
