@@ -14,22 +14,28 @@ public static class DatasetReaders
     /// </param>
     /// <param name="split">openimages: e.g. "validation" (default); coco: e.g. "val2017" (default); jsonl: unused.</param>
     /// <param name="classesFile">jsonl: optional class list; openimages: overrides classes-segmentation.txt.</param>
+    /// <param name="readerOptions">Where the reader may read (<see cref="DatasetReaderOptions.Paths"/>); the root and
+    /// the classes file are confined before anything about them is looked at.</param>
     public static IDatasetReader Open(string format, string root, string? split = null, string? classesFile = null,
-        OpenImagesLayout? openImagesLayout = null, CocoOptions? cocoOptions = null)
+        OpenImagesLayout? openImagesLayout = null, CocoOptions? cocoOptions = null, DatasetReaderOptions? readerOptions = null)
     {
+        readerOptions ??= DatasetReaderOptions.Default;
+        var paths = readerOptions.Paths;
+        root = paths.Resolve(root, what: "dataset root");
+        if (classesFile is not null) classesFile = paths.Resolve(classesFile, what: "classes file");
         switch (format.ToLowerInvariant())
         {
             case "openimages":
                 var layout = openImagesLayout ?? OpenImagesLayout.Default;
-                if (classesFile is not null) layout = layout with { SegmentationClassesFile = Path.GetFullPath(classesFile) };
-                return new OpenImagesReader(root, split ?? "validation", layout);
+                if (classesFile is not null) layout = layout with { SegmentationClassesFile = classesFile };
+                return new OpenImagesReader(root, split ?? "validation", layout, readerOptions);
             case "coco":
                 split ??= "val2017";
                 if (File.Exists(root))
-                    return new CocoReader(root, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(root))!, "..", split), cocoOptions);
-                return new CocoReader(Path.Combine(root, "annotations", $"instances_{split}.json"), Path.Combine(root, split), cocoOptions);
+                    return new CocoReader(root, Path.Combine(Path.GetDirectoryName(root)!, "..", split), cocoOptions, readerOptions);
+                return new CocoReader(Path.Combine(root, "annotations", $"instances_{split}.json"), Path.Combine(root, split), cocoOptions, readerOptions);
             case "jsonl":
-                return new JsonlManifestReader(root, classesFile);
+                return new JsonlManifestReader(root, classesFile, readerOptions);
             default:
                 throw new ArgumentException($"Unknown dataset format '{format}'; expected one of {string.Join(", ", Formats)}.", nameof(format));
         }
