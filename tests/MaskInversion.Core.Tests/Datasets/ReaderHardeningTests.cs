@@ -167,6 +167,18 @@ public class ReaderHardeningTests
     }
 
     [Fact]
+    public void MalformedOrEmptyMaskSourcesAreItemErrorsNamingTheMask()
+    {
+        var bad = Assert.Throws<ItemDataException>(() => MaskRasterizer.Rasterize(MaskSource.CompressedRle("5X", 4, 4), TestMasks.LoadPng, "7/55"));
+        Assert.Equal("7/55", bad.Subject);
+        Assert.Contains("ends inside a value", bad.Message);
+        Assert.Throws<ItemDataException>(() => MaskRasterizer.Rasterize(MaskSource.Rle([3, 99], 4, 4), TestMasks.LoadPng, "7/56"));
+        // A degenerate polygon rasterises to nothing: refused when fitted to its image, not scored.
+        var flat = MaskRasterizer.Rasterize(MaskSource.Polygon([[1, 1, 5, 1, 9, 1]], 10, 10), TestMasks.LoadPng, "7/57");
+        Assert.Contains("Mask 7/57 is empty", Assert.Throws<ItemDataException>(() => MaskLoader.FitToImage(flat, 10, 10, "7/57")).Message);
+    }
+
+    [Fact]
     public void EveryReaderConfinesItemPathsAndSaysTheSameForFilesThatExistAndDoNot()
     {
         using var dir = new TempDir();
