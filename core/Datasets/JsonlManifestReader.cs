@@ -29,6 +29,9 @@ public sealed class JsonlManifestReader : IDatasetReader
     readonly PathPolicy paths;
 
     public string ManifestPath { get; }
+
+    /// <summary>The 64-bit key of an image id in the seen-id table (replaceable so tests can force collisions).</summary>
+    internal Func<string, ulong> IdHash { get; init; } = Hash64;
     public IReadOnlyList<ClassInfo> Classes { get; }
 
     public JsonlManifestReader(string manifestPath, string? classesFile = null, DatasetReaderOptions? readerOptions = null)
@@ -66,6 +69,7 @@ public sealed class JsonlManifestReader : IDatasetReader
     public IEnumerable<DatasetRecord> ReadImages(CancellationToken cancellationToken = default)
     {
         var firstSeen = new Dictionary<ulong, (int Line, long Offset)>();   // hash of an image id → where it first appeared
+        var collided = new Dictionary<string, int>(StringComparer.Ordinal); // the rare ids whose hash another id took first
         foreach (var (lineNumber, offset, line) in Lines(ManifestPath))
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -74,7 +78,7 @@ public sealed class JsonlManifestReader : IDatasetReader
             try
             {
                 using var doc = JsonDocument.Parse(line);
-                ParseLine(doc.RootElement, where, records, id => FirstOccurrence(firstSeen, id, lineNumber, offset));
+                ParseLine(doc.RootElement, where, records, id => FirstOccurrence(firstSeen, collided, id, lineNumber, offset));
             }
             catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
             {
@@ -86,16 +90,17 @@ public sealed class JsonlManifestReader : IDatasetReader
     }
 
     /// <summary>The line where <paramref name="imageId"/> first appeared, or null when this is its first time.</summary>
-    int? FirstOccurrence(Dictionary<ulong, (int Line, long Offset)> seen, string imageId, int line, long offset)
+    int? FirstOccurrence(Dictionary<ulong, (int Line, long Offset)> seen, Dictionary<string, int> collided, string imageId, int line, long offset)
     {
-        var hash = Hash64(imageId);
+        var hash = IdHash(imageId);
         if (!seen.TryGetValue(hash, out var first))
         {
             seen.Add(hash, (line, offset));
             return null;
         }
         // Confirm against the first line's own id: a hash collision must not refuse a distinct image.
-        return ImageIdAt(first.Offset) == imageId ? first.Line : null;
+        if (ImageIdAt(first.Offset) == imageId) return first.Line;
+        return collided.TryAdd(imageId, line) ? null : collided[imageId];
     }
 
     string? ImageIdAt(long offset)

@@ -167,6 +167,19 @@ public class ReaderHardeningTests
     }
 
     [Fact]
+    public void JsonlIdHashCollisionsNeverRefuseADistinctImage()
+    {
+        using var dir = new TempDir();
+        var manifest = dir.File("m.jsonl");
+        File.WriteAllLines(manifest, new[] { "a", "b", "a", "c", "b" }.Select(id => $$"""{"image": "{{id}}.jpg", "id": "{{id}}", "masks": [{"mask": "{{id}}.png"}]}"""));
+        // Every id hashes alike: only a re-read of the first line can tell them apart.
+        var (errors, images) = ReadAll(new JsonlManifestReader(manifest) { IdHash = _ => 42 });
+        Assert.Equal(["a", "b", "c"], images.Select(i => i.ImageId));
+        Assert.Equal(["m.jsonl:3: image id a repeats line 1; only that one is used.", "m.jsonl:5: image id b repeats line 2; only that one is used."],
+            errors.Select(e => e.Message));
+    }
+
+    [Fact]
     public void MalformedOrEmptyMaskSourcesAreItemErrorsNamingTheMask()
     {
         var bad = Assert.Throws<ItemDataException>(() => MaskRasterizer.Rasterize(MaskSource.CompressedRle("5X", 4, 4), TestMasks.LoadPng, "7/55"));

@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
-using System.Text;
 using MaskInversion.Core.Datasets;
 using MaskInversion.Core.Imaging;
 using MaskInversion.Core.Models;
@@ -14,46 +11,8 @@ namespace MaskInversion.Core.Tests.Imaging;
 /// <see cref="ImageLoadOptions.MaxSide"/>; memory is bounded by what the decoder allocates, measured per thread.</summary>
 public class LargeImageTests
 {
-    /// <summary>A PNG streamed row by row (8-bit RGB or gray), so a huge one costs little to make: rows are
-    /// <paramref name="row"/>(y), compressed as they come.</summary>
-    static void WritePng(string path, int width, int height, bool gray, Func<int, byte[]> row)
-    {
-        using var file = File.Create(path);
-        file.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 8; ihdr[9] = gray ? (byte)0 : (byte)2;
-        Chunk(file, "IHDR", ihdr);
-        var idat = new MemoryStream();
-        using (var z = new ZLibStream(idat, CompressionLevel.Fastest, leaveOpen: true))
-            for (int y = 0; y < height; y++) { z.WriteByte(0); z.Write(row(y)); }
-        Chunk(file, "IDAT", idat.ToArray());
-        Chunk(file, "IEND", []);
-    }
-
-    static void Chunk(Stream s, string type, byte[] data)
-    {
-        var head = new byte[8];
-        BinaryPrimitives.WriteInt32BigEndian(head, data.Length);
-        Encoding.ASCII.GetBytes(type, head.AsSpan(4));
-        s.Write(head);
-        s.Write(data);
-        var crc = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32([.. head.AsSpan(4), .. data]));
-        s.Write(crc);
-    }
-
-    static uint Crc32(byte[] bytes)
-    {
-        uint c = 0xFFFFFFFF;
-        foreach (var b in bytes)
-        {
-            c ^= b;
-            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-        }
-        return ~c;
-    }
+    static void WritePng(string path, int width, int height, bool gray, Func<int, byte[]> row) =>
+        File.WriteAllBytes(path, TestImages.PngRows(width, height, gray, row));
 
     /// <summary>Left half red, right half blue.</summary>
     static byte[] RedBlue(int width)
