@@ -21,9 +21,9 @@ public static class DiceLoss
     {
         using var scope = torch.NewDisposeScope();
         var inter = (maps * masks).sum([1, 2]);
-        var total = maps.sum([1, 2]).Plus_(masks.sum([1, 2]));
+        var total = maps.sum([1, 2]).Plus(masks.sum([1, 2]));
         // 1 − (2·inter + 1)/(total + 1), every Scalar held (Scalars).
-        return (inter.mul(Scalars.Two).Plus_(Scalars.One) / total.Plus_(Scalars.One)).SubtractedFrom(Scalars.One).MoveToOuterDisposeScope();
+        return (inter.mul(Scalars.Two).Plus(Scalars.One) / total.Plus(Scalars.One)).SubtractedFrom(Scalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>Full per-mask loss: Dice(resize(maps), masks) + α(1 − cos(embeddings, initial)).</summary>
