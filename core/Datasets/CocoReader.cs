@@ -29,6 +29,7 @@ public sealed record CocoOptions
 public sealed class CocoReader : IDatasetReader
 {
     readonly CocoOptions options;
+    readonly PathPolicy paths;
     readonly string file;
     Index? index;
     List<ClassInfo>? classes;
@@ -36,11 +37,12 @@ public sealed class CocoReader : IDatasetReader
     public string AnnotationsPath { get; }
     public string ImagesDirectory { get; }
 
-    public CocoReader(string annotationsPath, string imagesDirectory, CocoOptions? options = null)
+    public CocoReader(string annotationsPath, string imagesDirectory, CocoOptions? options = null, DatasetReaderOptions? readerOptions = null)
     {
-        AnnotationsPath = Path.GetFullPath(annotationsPath);
+        paths = (readerOptions ?? DatasetReaderOptions.Default).Paths;
+        AnnotationsPath = paths.Resolve(annotationsPath, what: "COCO annotations file");
         if (!File.Exists(AnnotationsPath)) throw new FileNotFoundException($"COCO annotations not found: {AnnotationsPath}", AnnotationsPath);
-        ImagesDirectory = Path.GetFullPath(imagesDirectory);
+        ImagesDirectory = paths.Resolve(imagesDirectory, what: "COCO images folder");
         file = Path.GetFileName(AnnotationsPath);
         this.options = options ?? new CocoOptions();
     }
@@ -63,7 +65,17 @@ public sealed class CocoReader : IDatasetReader
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (!idx.Annotations.TryGetValue(image.Id, out var refs)) continue;
+            var imageId = image.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string? imagePath = null, refused = null;
+            try { imagePath = paths.Resolve(image.FileName, ImagesDirectory, "image"); }
+            catch (PathNotAllowedException e) { refused = e.Message; }
+            if (imagePath is null)
+            {
+                yield return DatasetRecord.Fail(imageId, $"{file}: image {imageId}: {refused}");
+                continue;
+            }
             var masks = new List<DatasetMask>(refs.Count);
+            var firstOffset = new Dictionary<string, long>(StringComparer.Ordinal);
             var errors = new List<DatasetRecord>();
             foreach (var r in refs)
             {
@@ -72,7 +84,10 @@ public sealed class CocoReader : IDatasetReader
                 stream.ReadExactly(buffer, 0, r.Length);
                 try
                 {
-                    masks.Add(ParseAnnotation(buffer.AsSpan(0, r.Length), image, idx.Categories));
+                    var mask = ParseAnnotation(buffer.AsSpan(0, r.Length), image, idx.Categories);
+                    if (firstOffset.TryAdd(mask.MaskId, r.Offset)) masks.Add(mask);
+                    else errors.Add(DatasetRecord.Fail($"{imageId}/{mask.MaskId}",
+                        $"{file} @byte {r.Offset}: annotation {mask.MaskId} of image {imageId} repeats the one at byte {firstOffset[mask.MaskId]}; only that one is used."));
                 }
                 catch (Exception ex) when (ex is FormatException or JsonException or InvalidOperationException or KeyNotFoundException or IndexOutOfRangeException)
                 {
@@ -80,9 +95,7 @@ public sealed class CocoReader : IDatasetReader
                 }
             }
             foreach (var e in errors) yield return e;
-            if (masks.Count > 0)
-                yield return DatasetRecord.Of(new DatasetImage(image.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    Path.Combine(ImagesDirectory, image.FileName), masks));
+            if (masks.Count > 0) yield return DatasetRecord.Of(new DatasetImage(imageId, imagePath, masks));
         }
     }
 
@@ -128,7 +141,7 @@ public sealed class CocoReader : IDatasetReader
     Index BuildIndex(CancellationToken ct)
     {
         var idx = new Index();
-        var seenImages = new HashSet<long>();
+        var seenImages = new Dictionary<long, long>();   // image id → byte offset of its entry
         JsonArrayScanner.Scan(AnnotationsPath, new HashSet<string> { "images", "annotations", "categories" }, (property, offset, element) =>
         {
             try
@@ -138,7 +151,9 @@ public sealed class CocoReader : IDatasetReader
                     case "images":
                         var im = JsonSerializer.Deserialize<CocoImageJson>(element) ?? throw new JsonException("null image");
                         if (im.file_name is null || im.width <= 0 || im.height <= 0) throw new JsonException("image without file_name, width or height");
-                        if (seenImages.Add(im.id)) idx.Images.Add(new CocoImage(im.id, im.file_name, im.width, im.height));
+                        if (seenImages.TryAdd(im.id, offset)) idx.Images.Add(new CocoImage(im.id, im.file_name, im.width, im.height));
+                        else idx.Errors.Add(DatasetRecord.Fail($"{file}@{offset}",
+                            $"{file} @byte {offset}: image id {im.id} repeats the entry at byte {seenImages[im.id]}; only that one is used."));
                         break;
                     case "categories":
                         var cat = JsonSerializer.Deserialize<CocoCategoryJson>(element) ?? throw new JsonException("null category");
@@ -157,7 +172,7 @@ public sealed class CocoReader : IDatasetReader
                 idx.Errors.Add(DatasetRecord.Fail($"{file}@{offset}", $"{file} @byte {offset}: bad {property} entry: {ex.Message}"));
             }
         }, ct);
-        foreach (var orphan in idx.Annotations.Keys.Where(k => !seenImages.Contains(k)).ToList())
+        foreach (var orphan in idx.Annotations.Keys.Where(k => !seenImages.ContainsKey(k)).ToList())
         {
             idx.Errors.Add(DatasetRecord.Fail(orphan.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 $"{file}: {idx.Annotations[orphan].Count} annotation(s) refer to image_id {orphan}, which is not in \"images\"."));

@@ -6,7 +6,12 @@ namespace MaskInversion.Core.Datasets;
 /// RFC 4180 CSV reader over a byte stream that reports each record's byte offset and 1-based line number,
 /// so that a first pass can index rows and a second pass can seek straight back to them. Handles quoted
 /// fields with commas, doubled quotes and line breaks, CRLF or LF endings and a UTF-8 byte-order mark.
-/// Blank lines are skipped.
+/// Blank lines are skipped. Field bytes must be UTF-8.
+/// <para>
+/// A quote left open swallows every later line into one field. Only the end of the file shows that it was never
+/// closed, so the record then comes back with <see cref="RecordError"/> set (naming the line the quote opened on)
+/// and reading resumes on the line after that one: the damage costs one row, not the rest of the file.
+/// </para>
 /// </summary>
 public sealed class CsvRecordReader : IDisposable
 {
@@ -17,6 +22,10 @@ public sealed class CsvRecordReader : IDisposable
     long bufferStart;          // absolute offset of buffer[0]
     int line = 1;              // line number of the next unread byte
     readonly List<byte> field = new(256);
+    static readonly System.Text.Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Why the record <see cref="Read"/> just returned is unusable, or null. (An unterminated quote returns no fields.)</summary>
+    public string? RecordError { get; private set; }
 
     /// <param name="bufferSize">Large for sequential scans; small for the seek-heavy second pass, where each
     /// seek outside the buffer costs one buffer fill.</param>
@@ -55,6 +64,7 @@ public sealed class CsvRecordReader : IDisposable
     public bool Read(List<string> fields, out long offset, out int lineNumber)
     {
         fields.Clear();
+        RecordError = null;
         // Skip blank lines.
         while (true)
         {
@@ -68,10 +78,17 @@ public sealed class CsvRecordReader : IDisposable
         lineNumber = line;
         field.Clear();
         bool quoted = false, atFieldStart = true;
+        long resumeOffset = -1;   // just after the first line break inside the open quote
+        int resumeLine = 0;
         while (true)
         {
             int c = Peek();
-            if (c < 0) { EndField(fields); return true; }
+            if (c < 0)
+            {
+                if (quoted) return Unterminated(fields, lineNumber, resumeOffset, resumeLine);
+                EndField(fields);
+                return true;
+            }
             bufferPos++;
             if (quoted)
             {
@@ -82,7 +99,11 @@ public sealed class CsvRecordReader : IDisposable
                 }
                 else
                 {
-                    if (c == '\n') line++;
+                    if (c == '\n')
+                    {
+                        line++;
+                        if (resumeOffset < 0) (resumeOffset, resumeLine) = (bufferStart + bufferPos, line);
+                    }
                     field.Add((byte)c);
                 }
                 continue;
@@ -104,9 +125,27 @@ public sealed class CsvRecordReader : IDisposable
         }
     }
 
+    bool Unterminated(List<string> fields, int lineNumber, long resumeOffset, int resumeLine)
+    {
+        fields.Clear();
+        field.Clear();
+        RecordError = $"a quoted field opened on line {lineNumber} is never closed";
+        if (resumeOffset >= 0 && stream.CanSeek) Seek(resumeOffset, resumeLine);
+        return true;
+    }
+
     void EndField(List<string> fields)
     {
-        fields.Add(Encoding.UTF8.GetString(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(field)));
+        try
+        {
+            fields.Add(Utf8.GetString(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(field)));
+        }
+        catch (DecoderFallbackException)
+        {
+            // Kept readable (and the row's columns intact); the row is reported instead of naming a mangled path.
+            fields.Add(Encoding.UTF8.GetString(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(field)));
+            RecordError ??= $"field {fields.Count} is not valid UTF-8";
+        }
         field.Clear();
     }
 

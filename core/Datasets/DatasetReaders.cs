@@ -24,22 +24,29 @@ public static class DatasetReaders
     /// voc, pascal-context, refcoco*, phrasecut: "val" by default (RefCOCO: also testA, testB; RefCOCOg umd: test).</param>
     /// <param name="classesFile">jsonl: optional class list; openimages: overrides classes-segmentation.txt;
     /// voc, pascal-context: class names in label order (e.g. Pascal Context's 459 for 16-bit label maps).</param>
+    /// <param name="readerOptions">Where the reader may read (<see cref="DatasetReaderOptions.Paths"/>); the root and
+    /// the classes file are confined before anything about them is looked at.</param>
     public static IDatasetReader Open(string format, string root, string? split = null, string? classesFile = null,
-        OpenImagesLayout? openImagesLayout = null, CocoOptions? cocoOptions = null, RefCocoOptions? refCocoOptions = null)
+        OpenImagesLayout? openImagesLayout = null, CocoOptions? cocoOptions = null, RefCocoOptions? refCocoOptions = null,
+        DatasetReaderOptions? readerOptions = null)
     {
+        readerOptions ??= DatasetReaderOptions.Default;
+        var paths = readerOptions.Paths;
+        root = paths.Resolve(root, what: "dataset root");
+        if (classesFile is not null) classesFile = paths.Resolve(classesFile, what: "classes file");
         switch (format.ToLowerInvariant())
         {
             case "openimages":
                 var layout = openImagesLayout ?? OpenImagesLayout.Default;
-                if (classesFile is not null) layout = layout with { SegmentationClassesFile = Path.GetFullPath(classesFile) };
-                return new OpenImagesReader(root, split ?? "validation", layout);
+                if (classesFile is not null) layout = layout with { SegmentationClassesFile = classesFile };
+                return new OpenImagesReader(root, split ?? "validation", layout, readerOptions);
             case "coco":
                 split ??= "val2017";
                 if (File.Exists(root))
-                    return new CocoReader(root, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(root))!, "..", split), cocoOptions);
-                return new CocoReader(Path.Combine(root, "annotations", $"instances_{split}.json"), Path.Combine(root, split), cocoOptions);
+                    return new CocoReader(root, Path.Combine(Path.GetDirectoryName(root)!, "..", split), cocoOptions, readerOptions);
+                return new CocoReader(Path.Combine(root, "annotations", $"instances_{split}.json"), Path.Combine(root, split), cocoOptions, readerOptions);
             case "jsonl":
-                return new JsonlManifestReader(root, classesFile);
+                return new JsonlManifestReader(root, classesFile, readerOptions);
             case "voc":
             case "pascal-context":
                 {
@@ -62,5 +69,6 @@ public static class DatasetReaders
 
     /// <summary>Opens the reader a job's <see cref="DatasetReaderOptions"/> describe.</summary>
     public static IDatasetReader Open(DatasetReaderOptions options) =>
-        Open(options.Format, options.Root, options.Split, options.ClassesFile, cocoOptions: new CocoOptions { IncludeCrowd = options.IncludeCrowd });
+        Open(options.Format, options.Root, options.Split, options.ClassesFile, cocoOptions: new CocoOptions { IncludeCrowd = options.IncludeCrowd },
+            readerOptions: options);
 }

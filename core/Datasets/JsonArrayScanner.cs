@@ -9,7 +9,8 @@ public delegate void JsonElementHandler(string property, long offset, ReadOnlySp
 /// Walks a JSON file of the shape {"a": [...], "b": [...], …} with a sequential <see cref="Utf8JsonReader"/>
 /// over a growing buffer, handing each element of the chosen top-level arrays to a callback. Memory is bounded
 /// by the largest single element, not the file, so multi-GB COCO-style files can be indexed; the reported
-/// offsets let a second pass seek straight back to an element.
+/// offsets let a second pass seek straight back to an element. A file that is not well-formed JSON (malformed,
+/// truncated, not UTF-8) throws <see cref="InvalidDataException"/> naming the file and the byte where it went wrong.
 /// </summary>
 public static class JsonArrayScanner
 {
@@ -49,6 +50,8 @@ public static class JsonArrayScanner
             var reader = new Utf8JsonReader(buffer.AsSpan(pos, length - pos), final, state);
             long consumed = 0;
             bool done = false;
+            try
+            {
             while (true)
             {
                 var before = reader.CurrentState;
@@ -56,7 +59,7 @@ public static class JsonArrayScanner
                 if (!reader.Read()) { consumed = reader.BytesConsumed; state = reader.CurrentState; done = final; break; }
                 if (reader.CurrentDepth == 0 && reader.TokenType == JsonTokenType.StartObject) continue;
                 if (reader.CurrentDepth == 0 && reader.TokenType != JsonTokenType.EndObject)
-                    throw new InvalidDataException($"{Path.GetFileName(path)}: the top level is not a JSON object.");
+                    throw new InvalidDataException($"'{path}': the top level is not a JSON object.");
                 if (reader.CurrentDepth == 1)
                 {
                     switch (reader.TokenType)
@@ -77,10 +80,15 @@ public static class JsonArrayScanner
                 }
                 handler(property!, bufferStart + pos + start, buffer.AsSpan(pos + (int)start, (int)(reader.BytesConsumed - start)));
             }
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"'{path}' is not valid JSON near byte {bufferStart + pos + reader.BytesConsumed}: {e.Message}", e);
+            }
             pos += (int)consumed;
             if (done) return;
             if (final && consumed == 0 && pos < length)
-                throw new InvalidDataException($"{Path.GetFileName(path)}: truncated JSON at byte {bufferStart + pos}.");
+                throw new InvalidDataException($"'{path}' is truncated: the JSON ends unfinished at byte {bufferStart + length}.");
         }
     }
 }

@@ -46,6 +46,7 @@ public sealed class OpenImagesReader : IDatasetReader
     readonly Dictionary<string, string> displayNames;   // every described label → display name
     readonly HashSet<string> allowed;                   // labels in the class set
     readonly Dictionary<string, int> columns = new(StringComparer.Ordinal);
+    readonly PathPolicy paths;
     int columnCount;
     Index? index;
 
@@ -59,10 +60,11 @@ public sealed class OpenImagesReader : IDatasetReader
     /// <summary>Rows dropped because their label is outside classes-segmentation.txt (known after a full enumeration).</summary>
     public long SkippedRows { get; private set; }
 
-    public OpenImagesReader(string root, string split, OpenImagesLayout? layout = null)
+    public OpenImagesReader(string root, string split, OpenImagesLayout? layout = null, DatasetReaderOptions? readerOptions = null)
     {
         Layout = layout ?? OpenImagesLayout.Default;
-        Root = Path.GetFullPath(root);
+        paths = (readerOptions ?? DatasetReaderOptions.Default).Paths;
+        Root = paths.Resolve(root, what: "dataset root");
         Split = split;
         annotationsPath = Resolve(Layout.AnnotationsFile);
         if (!File.Exists(annotationsPath)) throw new FileNotFoundException($"OpenImages annotations not found: {annotationsPath}", annotationsPath);
@@ -76,6 +78,8 @@ public sealed class OpenImagesReader : IDatasetReader
             var f = new List<string>();
             while (csv.Read(f, out _, out int line))
             {
+                if (csv.RecordError is { } bad)
+                    throw new InvalidDataException($"{descriptionsPath}:{line}: {bad}.");
                 if (f.Count < 2 || f[0].Length == 0)
                     throw new InvalidDataException($"{Path.GetFileName(descriptionsPath)}:{line}: expected 'LabelName,DisplayName'.");
                 if (displayNames.TryAdd(f[0], f[1])) describedOrder.Add(f[0]);
@@ -95,7 +99,7 @@ public sealed class OpenImagesReader : IDatasetReader
         ImagesDirectory = FirstExistingDirectory(Layout.ImageDirectories);
     }
 
-    string Resolve(string relative) => Path.Combine(Root, relative.Replace("{split}", Split));
+    string Resolve(string relative) => paths.Resolve(relative.Replace("{split}", Split), Root, "dataset file");
 
     string FirstExistingDirectory(IReadOnlyList<string> candidates)
     {
@@ -119,22 +123,34 @@ public sealed class OpenImagesReader : IDatasetReader
         var masks = new List<DatasetMask>();
         var errors = new List<DatasetRecord>();
         long skipped = 0;
+        var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);   // mask id → line, within one image
         for (int i = 0; i < idx.ImageIds.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             string imageId = idx.ImageIds[i];
             masks.Clear();
             errors.Clear();
-            foreach (var row in idx.Rows[i])
+            firstLine.Clear();
+            string imagePath;
+            try { imagePath = paths.Resolve(imageId + Layout.ImageExtension, ImagesDirectory, "image"); }
+            catch (PathNotAllowedException e)
+            {
+                imagePath = "";
+                errors.Add(DatasetRecord.Fail(imageId, $"{file}:{idx.Rows[i][0].Line}: image {imageId}: {e.Message}"));
+            }
+            foreach (var row in imagePath.Length > 0 ? idx.Rows[i] : [])
             {
                 csv.Seek(row.Offset, row.Line);
                 csv.Read(fields, out _, out _);
                 var mask = ParseRow(fields, imageId, file, row.Line, errors, ref skipped);
-                if (mask is not null) masks.Add(mask);
+                if (mask is null) continue;
+                if (!firstLine.TryAdd(mask.MaskId, row.Line))
+                    errors.Add(DatasetRecord.Fail($"{imageId}/{mask.MaskId}",
+                        $"{file}:{row.Line}: mask {mask.MaskId} of image {imageId} repeats the one on line {firstLine[mask.MaskId]}; only that one is used."));
+                else masks.Add(mask);
             }
             foreach (var e in errors) yield return e;
-            if (masks.Count > 0)
-                yield return DatasetRecord.Of(new DatasetImage(imageId, Path.Combine(ImagesDirectory, imageId + Layout.ImageExtension), masks.ToArray()));
+            if (masks.Count > 0) yield return DatasetRecord.Of(new DatasetImage(imageId, imagePath, masks.ToArray()));
         }
         SkippedRows = skipped;
     }
@@ -163,8 +179,14 @@ public sealed class OpenImagesReader : IDatasetReader
                 return null;
             }
         }
-        return new DatasetMask(maskId, label, name, null, MaskSource.Png(Path.Combine(MasksDirectory, maskPath)),
-            new RegionBox(box[0], box[1], box[2], box[3]));
+        string maskFile;
+        try { maskFile = paths.Resolve(maskPath, MasksDirectory, "mask"); }
+        catch (PathNotAllowedException e)
+        {
+            errors.Add(DatasetRecord.Fail(itemId, $"{file}:{line}: {e.Message}"));
+            return null;
+        }
+        return new DatasetMask(maskId, label, name, null, MaskSource.Png(maskFile), new RegionBox(box[0], box[1], box[2], box[3]));
     }
 
     Index BuildIndex(CancellationToken ct)
@@ -185,6 +207,11 @@ public sealed class OpenImagesReader : IDatasetReader
         while (csv.Read(fields, out long offset, out int line))
         {
             if ((line & 0xFFFF) == 0) ct.ThrowIfCancellationRequested();
+            if (csv.RecordError is { } bad)
+            {
+                idx.Errors.Add(DatasetRecord.Fail($"{file}:{line}", $"{file}:{line}: {bad}; the row is skipped."));
+                continue;
+            }
             if (fields.Count != columnCount)
             {
                 idx.Errors.Add(DatasetRecord.Fail($"{file}:{line}", $"{file}:{line}: expected {columnCount} columns, found {fields.Count}."));

@@ -10,6 +10,7 @@ public static class LeGrad
 {
     /// <summary>Smallest max−min range divided by, so a constant map becomes all zeros instead of NaN.</summary>
     public const double MinRange = 1e-12;
+    static readonly Scalar minRange = MinRange.ToScalar(); // rooted: see Torch/Scalars
 
     /// <summary>Maps from gradients of shape (M, h, n, n) → (M, grid·patch, grid·patch), differentiable.</summary>
     public static Tensor MapFromAttentionGradient(Tensor grad, int patchSize)
@@ -43,6 +44,6 @@ public static class LeGrad
         var flat = maps.flatten(-2);
         var min = flat.amin([-1], keepdim: true).unsqueeze(-1);
         var max = flat.amax([-1], keepdim: true).unsqueeze(-1);
-        return ((maps - min) / (max - min).clamp_min(MinRange)).MoveToOuterDisposeScope();
+        return ((maps - min) / (max - min).clamp_min(minRange)).MoveToOuterDisposeScope();
     }
 }

@@ -21,8 +21,8 @@ public static class MaskLoader
 {
     public const int DefaultThreshold = 127;
 
-    public static BinaryMask Load(string path, int? threshold = null)
-        => Load(ImageLoader.ReadFile(path), path, threshold);
+    public static BinaryMask Load(string path, int? threshold = null, ImageLoadOptions? options = null)
+        => Load(ImageLoader.ReadFile(path, options), path, threshold, options);
 
     public static BinaryMask Load(byte[] data, string nameForErrors, int? threshold = null, ImageLoadOptions? options = null)
     {
@@ -46,6 +46,44 @@ public static class MaskLoader
                 mask[p] = lum > t ? (byte)1 : (byte)0;
             }
         return new BinaryMask(w, h, mask);
+    }
+
+    /// <summary>
+    /// The mask as a query for an image of <paramref name="imageWidth"/>×<paramref name="imageHeight"/>: an empty mask
+    /// is refused ("mask m is empty": nothing to localise, and scoring it would count a meaningless result); a mask of
+    /// another size with the image's aspect ratio is resized (nearest) to the image, as OpenImages' masks are stored
+    /// smaller than their images and images may be decoded downscaled; a mask of another aspect ratio belongs to some
+    /// other image and is refused, naming both sizes. A full mask is valid. Errors are <see cref="ItemDataException"/>s.
+    /// </summary>
+    /// <param name="name">The mask's id or path, for messages.</param>
+    public static BinaryMask FitToImage(BinaryMask mask, int imageWidth, int imageHeight, string name)
+    {
+        CheckFitsImage(mask, imageWidth, imageHeight, name);
+        if (mask.Width == imageWidth && mask.Height == imageHeight) return mask;
+        var fitted = Resize(mask, imageWidth, imageHeight);
+        if (fitted.Area == 0)
+            throw new ItemDataException(name, $"Mask {name} is empty at its image's size {imageWidth}×{imageHeight} (its {mask.Area} pixel(s) fall between samples).");
+        return fitted;
+    }
+
+    /// <summary>The checks of <see cref="FitToImage"/> without the resize: the mask selects something and has its
+    /// image's aspect ratio. For callers that keep the mask at its own resolution (the inversion's loss target).</summary>
+    public static void CheckFitsImage(BinaryMask mask, int imageWidth, int imageHeight, string name)
+    {
+        if (mask.Area == 0) throw new ItemDataException(name, $"Mask {name} is empty: it selects no pixel.");
+        if (mask.Width == imageWidth && mask.Height == imageHeight) return;
+        if (!SameAspect(mask.Width, mask.Height, imageWidth, imageHeight))
+            throw new ItemDataException(name,
+                $"Mask {name} is {mask.Width}×{mask.Height} but its image is {imageWidth}×{imageHeight}: a different aspect ratio, so it cannot be aligned.");
+    }
+
+    /// <summary>Same aspect ratio up to rounding: scaling either size to the other's width (or height) misses by at most
+    /// one pixel, plus 1 % for sizes that were themselves rounded from a third.</summary>
+    static bool SameAspect(int w1, int h1, int w2, int h2)
+    {
+        static bool Close(double expected, int actual) => Math.Abs(expected - actual) <= 1 + 0.01 * actual;
+        return (Close(h2 * (double)w1 / w2, h1) && Close(w2 * (double)h1 / h2, w1))
+            || (Close(h1 * (double)w2 / w1, h2) && Close(w1 * (double)h2 / h1, w2));
     }
 
     /// <summary>Nearest-neighbour resize with pixel-centre alignment (PIL's NEAREST): stays exactly binary.</summary>

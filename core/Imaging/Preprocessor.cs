@@ -1,3 +1,4 @@
+using MaskInversion.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -40,6 +41,8 @@ public sealed class Preprocessor
         (ImageSize, Mean, Std, Resize) = (imageSize, (float[])mean.Clone(), (float[])std.Clone(), resize);
     }
 
+    static readonly Scalar ByteMax = 255f.ToScalar(); // rooted: see Torch/Scalars
+
     /// <summary>float32 (1, 3, S, S), normalised.</summary>
     public Tensor ToPixels(RgbImage img)
     {
@@ -48,13 +51,13 @@ public sealed class Preprocessor
         if (resize && Resize == ResizeMode.Pil) img = PilResize.Bicubic(img, ImageSize, ImageSize);
         var hwc = tensor(img.Pixels, [img.Height, img.Width, 3]);
         // ToTensor's order: to float, then divide by 255 (not multiply by 1/255: the last bit differs).
-        var x = hwc.permute(2, 0, 1).unsqueeze(0).to_type(ScalarType.Float32).div_(255f);
+        var x = hwc.permute(2, 0, 1).unsqueeze(0).to_type(ScalarType.Float32).div_(ByteMax);
         if (resize && Resize == ResizeMode.Float)
         {
             x = nn.functional.interpolate(x, size: [ImageSize, ImageSize], mode: InterpolationMode.Bicubic,
                 align_corners: false, antialias: true);
             // Bicubic overshoots at edges; clamp back to the valid range as an 8-bit resize would.
-            x = x.clamp(0f, 1f);
+            x = x.clamp(Scalars.Zero, Scalars.One);
         }
         var mean = tensor(Mean.ToArray()).view(1, 3, 1, 1);
         var std = tensor(Std.ToArray()).view(1, 3, 1, 1);

@@ -1,3 +1,4 @@
+using MaskInversion.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -22,8 +23,9 @@ public static class DiceLoss
     {
         using var scope = torch.NewDisposeScope();
         var inter = (maps * masks).sum([1, 2]);
-        var total = maps.sum([1, 2]) + masks.sum([1, 2]);
-        return (1 - (2 * inter + 1) / (total + 1)).MoveToOuterDisposeScope();
+        var total = maps.sum([1, 2]).Plus(masks.sum([1, 2]));
+        // 1 − (2·inter + 1)/(total + 1), every Scalar held (Scalars).
+        return (inter.mul(Scalars.Two).Plus(Scalars.One) / total.Plus(Scalars.One)).SubtractedFrom(Scalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>The regulariser α(1 − cos(embeddings, initial)) per row, which keeps a token near the image's own
@@ -31,6 +33,7 @@ public static class DiceLoss
     public static Tensor Anchor(Tensor embeddings, Tensor initial, double alpha)
     {
         using var scope = torch.NewDisposeScope();
-        return (alpha * (1 - torch.nn.functional.cosine_similarity(embeddings, initial, dim: 1))).MoveToOuterDisposeScope();
+        using var a = alpha.ToScalar();
+        return torch.nn.functional.cosine_similarity(embeddings, initial, dim: 1).SubtractedFrom(Scalars.One).mul_(a).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using MaskInversion.Core.Models;
+using MaskInversion.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -85,11 +86,11 @@ public sealed class ImageFeatures : IDisposable
         // Last block forward, keeping the pieces the decomposition needs.
         var (q, k, v) = block.attn.Project(block.ln_1.forward(x.unsqueeze(0)));
         var probs = block.attn.Probabilities(q, k);
-        var xMid = x + block.attn.Combine(probs, v)[0];
+        var xMid = x.Plus(block.attn.Combine(probs, v)[0]);
         var (xhat2, invStd2) = LayerNormStatistics(xMid, block.ln_2.eps);
         var y2 = block.ln_2.forward(xMid);
         var pre = torch.nn.functional.linear(y2, block.mlp.c_fc.weight!, block.mlp.c_fc.bias);
-        var xOut = xMid + block.mlp.forward(y2);
+        var xOut = xMid.Plus(block.mlp.forward(y2));
 
         var slope = ActivationSlope(block.mlp, pre);
 
@@ -108,7 +109,8 @@ public sealed class ImageFeatures : IDisposable
         var embedding = torch.matmul(visual.ln_post.forward(xOut.narrow(0, 0, 1)), visual.proj)[0];
 
         var wo = block.attn.out_proj.weight!;
-        var mlpNormMean = torch.matmul(xhat2 * block.ln_2.weight!, block.mlp.c_fc.weight!.t()) / (double)xhat2.shape[1];
+        using var width = ((double)xhat2.shape[1]).ToScalar();
+        var mlpNormMean = torch.matmul(xhat2 * block.ln_2.weight!, block.mlp.c_fc.weight!.t()) / width;
 
         return new ImageFeatures(decomposition,
             x.contiguous().DetachFromDisposeScope(), v[0].contiguous().DetachFromDisposeScope(),
@@ -124,7 +126,8 @@ public sealed class ImageFeatures : IDisposable
     {
         var mean = x.mean([-1], keepdim: true);
         var centered = x - mean;
-        var invStd = torch.rsqrt((centered * centered).mean([-1], keepdim: true) + eps);
+        using var epsilon = eps.ToScalar();
+        var invStd = torch.rsqrt((centered * centered).mean([-1], keepdim: true).Plus_(epsilon));
         return (centered * invStd, invStd);
     }
 
@@ -162,7 +165,8 @@ public sealed class ImageFeatures : IDisposable
         var meanTerm = torch.matmul(t, SlopeGammaMean.t()).unsqueeze(-1) * dec.OutColumnSums;
         var xhatTerm = torch.matmul(t, SlopeNormalizedMean.t()).unsqueeze(-1) * NormalizedOut;
         var identity = torch.matmul(units, ScoreJacobianOut).unsqueeze(1);                     // W_oᵀ g
-        var q = (identity + Ln2InvStd * (main - meanTerm - xhatTerm)) * (1.0 / Tokens);
+        using var perToken = (1.0 / Tokens).ToScalar();
+        var q = identity.Plus(Ln2InvStd * (main - meanTerm - xhatTerm)).mul_(perToken);
         return q.MoveToOuterDisposeScope();
     }
 
@@ -222,8 +226,9 @@ public sealed class ImageFeatures : IDisposable
         long m = q.shape[0];
         var perHead = q.view(m, Tokens, Heads, HeadDim).permute(0, 2, 1, 3);      // (M, h, n, d_h)
         var scores = torch.matmul(perHead, PatchValues.transpose(-1, -2));        // (M, h, n, n−1)
-        scores.clamp_min_(0);
-        var relevance = scores.sum([1, 2]).div_(Heads * (double)Tokens);
+        scores.clamp_min_(Scalars.Zero);
+        using var count = (Heads * (double)Tokens).ToScalar();
+        var relevance = scores.sum([1, 2]).div_(count);
         return (relevance.MoveToOuterDisposeScope(), scores.MoveToOuterDisposeScope());
     }
 
@@ -234,7 +239,8 @@ public sealed class ImageFeatures : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         long m = scores.shape[0];
-        scores.sign_().mul_((dRelevance / (Heads * (double)Tokens)).view(m, 1, 1, Tokens - 1));
+        using var count = (Heads * (double)Tokens).ToScalar();
+        scores.sign_().mul_((dRelevance / count).view(m, 1, 1, Tokens - 1));
         var perHead = torch.matmul(scores, PatchValues);                          // (M, h, n, d_h)
         dq.view(m, Tokens, Heads, HeadDim).copy_(perHead.permute(0, 2, 1, 3));
     }

@@ -30,7 +30,7 @@ public sealed class LastBlockDecomposition : IDisposable
         var w1 = block.mlp.c_fc.weight!;            // (4D, D)
         var wo = block.attn.out_proj.weight!;       // (D, D)
         var gamma = block.ln_2.weight!;             // (D)
-        double width = gamma.shape[0];
+        using var width = ((double)gamma.shape[0]).ToScalar();
         FoldedMlpOut = torch.matmul(w1 * gamma, wo).contiguous().DetachFromDisposeScope();
         MlpGammaMean = (torch.matmul(w1, gamma) / width).DetachFromDisposeScope();
         OutColumnSums = wo.sum([0]).DetachFromDisposeScope();

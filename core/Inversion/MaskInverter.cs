@@ -1,5 +1,6 @@
 using MaskInversion.Core.Explainability;
 using MaskInversion.Core.Models;
+using MaskInversion.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -253,7 +254,7 @@ public sealed class MaskInverter : IDisposable
         {
             var maps = Maps(f, units, path, createGraph: true);
             var d = target.Dice(maps);
-            var perMask = alpha != 0 ? d + DiceLoss.Anchor(token, initial, alpha) : d;
+            var perMask = alpha != 0 ? d.Plus(DiceLoss.Anchor(token, initial, alpha)) : d;
             var g = torch.autograd.grad([perMask.sum()], [token])[0];
             return (perMask.detach().MoveToOuterDisposeScope(), d.detach().MoveToOuterDisposeScope(), g.MoveToOuterDisposeScope());
         }
@@ -293,8 +294,8 @@ public sealed class MaskInverter : IDisposable
         if (alpha != 0)
         {
             var reg = DiceLoss.Anchor(token, initial, alpha);
-            surrogate = surrogate + reg.sum();
-            loss = dice + reg.detach();
+            surrogate = surrogate.Plus(reg.sum());
+            loss = dice.Plus(reg.detach());
         }
         var grad = torch.autograd.grad([surrogate], [token])[0];
         return (loss.MoveToOuterDisposeScope(), dice.MoveToOuterDisposeScope(), grad.MoveToOuterDisposeScope());
@@ -348,8 +349,8 @@ public sealed class MaskInverter : IDisposable
         }
         var a = probs.detach().requires_grad_(true);
         using var enable = torch.enable_grad();
-        var xMid = x + block.attn.Combine(a, v);
-        var xOut = xMid + block.mlp.forward(block.ln_2.forward(xMid));
+        var xMid = x.Plus(block.attn.Combine(a, v));
+        var xOut = xMid.Plus(block.mlp.forward(block.ln_2.forward(xMid)));
         var z = visual.MeanPooledHead(xOut);
         var score = (units * torch.nn.functional.normalize(z, p: 2, dim: 1)).sum();
         // autograd.grad aborts the process on bad input instead of throwing: check first.

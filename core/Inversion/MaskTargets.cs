@@ -1,3 +1,4 @@
+using MaskInversion.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -93,7 +94,7 @@ public sealed class MaskTargets : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         var loss = Dice(maps);
-        if (alpha != 0) loss = loss + DiceLoss.Anchor(embeddings, initial, alpha);
+        if (alpha != 0) loss = loss.Plus(DiceLoss.Anchor(embeddings, initial, alpha));
         return loss.MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using MaskInversion.Core.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -25,10 +26,10 @@ public sealed class ClipModel : nn.Module<Tensor, Tensor>
         var t = config.Text;
         visual = new VisionTransformer(config.Vision, config.EmbedDim, config.QuickGelu);
         token_embedding = nn.Embedding(t.VocabSize, t.Width);
-        positional_embedding = new Parameter(torch.randn(t.ContextLength, t.Width) * 0.01);
+        using (var std = 0.01.ToScalar()) positional_embedding = new Parameter(torch.randn(t.ContextLength, t.Width) * std);
         transformer = new Transformer(t.Width, t.Layers, t.Heads, t.MlpWidth, config.QuickGelu);
         ln_final = nn.LayerNorm(t.Width, eps: 1e-5);
-        text_projection = new Parameter(torch.randn(t.Width, config.EmbedDim) * Math.Pow(t.Width, -0.5));
+        using (var std = Math.Pow(t.Width, -0.5).ToScalar()) text_projection = new Parameter(torch.randn(t.Width, config.EmbedDim) * std);
         logit_scale = new Parameter(torch.tensor(Math.Log(1 / 0.07), dtype: ScalarType.Float32));
         RegisterComponents();
         InitializeLikeOpenClip();
@@ -66,7 +67,9 @@ public sealed class ClipModel : nn.Module<Tensor, Tensor>
 
     /// <summary>Causal mask for the text tower: −∞ above the diagonal.</summary>
     Tensor CausalMask(long n, ScalarType dtype, Device device) =>
-        torch.full(n, n, float.NegativeInfinity, dtype: dtype, device: device).triu_(1);
+        torch.full(n, n, minusInfinity, dtype: dtype, device: device).triu_(1);
+
+    static readonly Scalar minusInfinity = float.NegativeInfinity.ToScalar(); // rooted: see Torch/Scalars
 
     /// <summary>Text embeddings (B, embed) for token ids (B, context), pooled at the EOT token (the
     /// highest id in the row, as OpenCLIP's argmax pooling assumes).</summary>
@@ -74,12 +77,13 @@ public sealed class ClipModel : nn.Module<Tensor, Tensor>
     {
         using var scope = torch.NewDisposeScope();
         var n = tokens.shape[1];
-        var x = token_embedding.forward(tokens) + positional_embedding.narrow(0, 0, n);
+        var x = token_embedding.forward(tokens).Plus(positional_embedding.narrow(0, 0, n));
         using var mask = CausalMask(n, x.dtype, x.device);
         x = transformer.Forward(x, mask, transformer.resblocks.Count);
         x = ln_final.forward(x);
         var eot = tokens.argmax(-1);
-        var pooled = x[torch.arange(x.shape[0], device: x.device), eot];
+        using var rows = x.shape[0].ToScalar();
+        var pooled = x[torch.arange(Scalars.Zero, rows, Scalars.One, device: x.device), eot];
         return torch.matmul(pooled, text_projection).MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using MaskInversion.Core.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -23,7 +24,9 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>GELU, or OpenAI's approximation x·σ(1.702x) (QuickGELU) that the original CLIP weights were trained with.</summary>
-    public Tensor Activation(Tensor a) => quickGelu ? a * torch.sigmoid(1.702 * a) : nn.functional.gelu(a);
+    public Tensor Activation(Tensor a) => quickGelu ? a * torch.sigmoid(a * QuickGeluSlope) : nn.functional.gelu(a);
+
+    static readonly Scalar QuickGeluSlope = 1.702.ToScalar(); // rooted: see Torch/Scalars
 
     public override Tensor forward(Tensor x)
     {
@@ -68,11 +71,10 @@ public sealed class MultiheadAttention : nn.Module<Tensor, Tensor>
     public Tensor Probabilities(Tensor q, Tensor k, Tensor? mask = null)
     {
         using var scope = torch.NewDisposeScope();
-        // An explicit, disposed-at-the-end Scalar: the implicit conversion's temporary can be finalized mid-call
-        // in Release builds under GC pressure ("Unknown scalar type").
+        // Held until the call returns: see Torch/Scalars.
         using var scale = (1.0 / Math.Sqrt(HeadDim)).ToScalar();
         var logits = torch.matmul(q, k.transpose(-1, -2)).mul_(scale);
-        if (mask is not null) logits = logits + mask;
+        if (mask is not null) logits = logits.Plus(mask);
         return torch.softmax(logits, -1).MoveToOuterDisposeScope();
     }
 
@@ -125,8 +127,8 @@ public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor>
     {
         using var scope = torch.NewDisposeScope();
         var (q, k, v) = attn.Project(ln_1.forward(x));
-        var h = x + attn.Combine(attn.Probabilities(q, k, mask), v);
-        return ((h + mlp.forward(ln_2.forward(h))).MoveToOuterDisposeScope(), v.MoveToOuterDisposeScope());
+        var h = x.Plus(attn.Combine(attn.Probabilities(q, k, mask), v));
+        return (h.Plus(mlp.forward(ln_2.forward(h))).MoveToOuterDisposeScope(), v.MoveToOuterDisposeScope());
     }
 
     public override Tensor forward(Tensor x) => Forward(x, null);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using MaskInversion.Core.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -26,7 +27,7 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
     {
         Config = cfg;
         int w = cfg.Width;
-        double scale = Math.Pow(w, -0.5);
+        using var scale = Math.Pow(w, -0.5).ToScalar();
         conv1 = nn.Conv2d(3, w, kernel_size: cfg.PatchSize, stride: cfg.PatchSize, bias: false);
         class_embedding = new Parameter(torch.randn(w) * scale);
         positional_embedding = new Parameter(torch.randn(cfg.GridSize * cfg.GridSize + 1, w) * scale);
@@ -79,7 +80,7 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
         var (b, d, g) = (x.shape[0], x.shape[1], (int)x.shape[2]);
         x = x.reshape(b, d, g * g).permute(0, 2, 1);
         var cls = class_embedding.to(x.dtype).view(1, 1, d).expand(b, 1, d);
-        x = torch.cat([cls, x], 1) + PositionalEmbedding(g).to(x.dtype);
+        x = torch.cat([cls, x], 1).Plus(PositionalEmbedding(g).to(x.dtype));
         return ln_pre.forward(x).MoveToOuterDisposeScope();
     }
 

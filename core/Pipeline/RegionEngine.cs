@@ -2,6 +2,7 @@ using MaskInversion.Core.Imaging;
 using MaskInversion.Core.Inversion;
 using MaskInversion.Core.Models;
 using MaskInversion.Core.Text;
+using MaskInversion.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -57,20 +58,33 @@ public sealed class RegionEngine : IDisposable
         return new RegionEngine(ModelFamilies.Resolve(settings).Load(settings), settings);
     }
 
-    public PreparedImage Prepare(string imageId, string imagePath) => Prepare(imageId, ImageLoader.Load(imagePath));
+    /// <param name="options">Decoding limits and the allowed roots (a silo passes its own); defaults otherwise.</param>
+    public PreparedImage Prepare(string imageId, string imagePath, ImageLoadOptions? options = null) => Prepare(imageId, ImageLoader.Load(imagePath, options));
 
     public PreparedImage Prepare(string imageId, RgbImage image)
     {
-        using var scope = torch.NewDisposeScope();
-        var pixels = Preprocessor.ToPixels(image).to(Device);
-        return new PreparedImage { ImageId = imageId, Image = image, Features = Inverter.Prepare(pixels) };
+        PreparedImage prepared;
+        using (var scope = torch.NewDisposeScope())
+        {
+            var pixels = Preprocessor.ToPixels(image).to(Device);
+            prepared = new PreparedImage { ImageId = imageId, Image = image, Features = Inverter.Prepare(pixels) };
+        }
+        // Preprocessing a large image frees float copies of it (4 bytes per channel): give those pages back.
+        if ((long)image.Width * image.Height >= LargeImagePixels) NativeHeap.Trim();
+        return prepared;
     }
+
+    /// <summary>Images from this many pixels on are followed by <see cref="NativeHeap.Trim"/> (4 MP: 48 MB of float pixels).</summary>
+    public const long LargeImagePixels = 4_000_000;
 
     /// <summary>Runs every method on every mask; each method embeds all masks of the image in one batch.</summary>
     public IReadOnlyList<MaskResult> Evaluate(PreparedImage image, IReadOnlyList<MaskInput> masks, IReadOnlyList<RegionMethod> methods, bool returnEmbeddings = false)
     {
         var results = new List<MaskResult>(masks.Count * methods.Count);
         if (masks.Count == 0) return results;
+        // An empty mask would be scored and counted; the caller is to refuse it per mask (MaskLoader.FitToImage).
+        foreach (var m in masks)
+            if (m.Mask.Area == 0) throw new ItemDataException(m.MaskId, $"Mask {m.MaskId} is empty: it selects no pixel.");
         foreach (var method in methods)
         {
             using var scope = torch.NewDisposeScope();

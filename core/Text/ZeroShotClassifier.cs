@@ -1,4 +1,5 @@
 using MaskInversion.Core.Models;
+using MaskInversion.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -51,8 +52,11 @@ public sealed class ZeroShotClassifier : IDisposable
             var tokens = torch.tensor(tokenizer.TokenizeBatch(prompts.AsSpan(start, count).ToArray(), context), device: device);
             var embedded = model.EncodeText(tokens).to(ScalarType.Float32);
             var unit = nn.functional.normalize(embedded, p: 2, dim: -1);
-            var classIndex = torch.arange(start, start + count, dtype: ScalarType.Int64, device: device).div(templates.Count, rounding_mode: RoundingMode.floor);
-            sums.index_add_(0, classIndex, unit, alpha: 1);
+            using var first = start.ToScalar();
+            using var end = (start + count).ToScalar();
+            using var perClass = templates.Count.ToScalar();
+            var classIndex = torch.arange(first, end, Scalars.One, dtype: ScalarType.Int64, device: device).div(perClass, rounding_mode: RoundingMode.floor);
+            sums.index_add_(0, classIndex, unit, alpha: Scalars.One);
         }
         return nn.functional.normalize(sums, p: 2, dim: -1).MoveToOuterDisposeScope();
     }

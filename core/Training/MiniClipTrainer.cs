@@ -3,9 +3,11 @@ using System.Globalization;
 using System.Runtime;
 using System.Text.Json;
 using MaskInversion.Core.Imaging;
+using MaskInversion.Core.Inversion;
 using MaskInversion.Core.Models;
 using MaskInversion.Core.Synthetic;
 using MaskInversion.Core.Text;
+using MaskInversion.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -77,11 +79,7 @@ public static class MiniClipTrainer
         using var model = new ClipModel(config);
         model.train();
         var decay = model.named_parameters().Where(p => p.parameter.dim() >= 2 && p.name != "positional_embedding" && !p.name.EndsWith("positional_embedding") && !p.name.Contains("token_embedding")).Select(p => p.parameter).ToList();
-        var noDecay = model.parameters().Except(decay).ToList();
-        using var optimizer = torch.optim.AdamW(
-            [new TorchSharp.Modules.AdamW.ParamGroup(decay, new TorchSharp.Modules.AdamW.Options { weight_decay = o.WeightDecay }),
-             new TorchSharp.Modules.AdamW.ParamGroup(noDecay, new TorchSharp.Modules.AdamW.Options { weight_decay = 0 })],
-            lr: o.LearningRate, beta1: 0.9, beta2: 0.98, eps: 1e-6);
+        using var optimizer = new ParameterOptimizer(model.parameters(), decay, o.LearningRate, o.WeightDecay);
 
         var sceneOptions = MiniClip.Scenes(config.Vision.ImageSize);
         var preprocessor = new Preprocessor(config.Vision.ImageSize);
@@ -111,7 +109,7 @@ public static class MiniClipTrainer
         for (int step = 0; step < total; step++)
         {
             double lr = LearningRate(step, o.WarmupSteps, o.LearningRate, decayStart, total);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            optimizer.LearningRate = lr;
             double stepStart = clock.Elapsed.TotalSeconds;
             var waitStart = clock.Elapsed;
             var batch = batches.Next();
@@ -135,16 +133,19 @@ public static class MiniClipTrainer
                 if (o.PooledLossWeight > 0)
                 {
                     var pooled = nn.functional.normalize(model.visual.MeanPooledHead(tokensOut), p: 2, dim: -1);
-                    total_loss = (total_loss + o.PooledLossWeight * ContrastiveLoss(model.logit_scale.exp(), pooled, text, positives)) / (1 + o.PooledLossWeight);
+                    using var weight = o.PooledLossWeight.ToScalar();
+                    using var norm = (1 + o.PooledLossWeight).ToScalar();
+                    total_loss = total_loss.Plus(weight * ContrastiveLoss(model.logit_scale.exp(), pooled, text, positives)) / norm;
                 }
                 if (values is not null)
                 {
                     var classText = nn.functional.normalize(model.EncodeText(classPrompts!), p: 2, dim: -1);
-                    total_loss = total_loss + o.DenseLossWeight * DenseAlignmentLoss(model.visual, values, classText, Present(batch.ImageClasses, classNames.Length));
+                    using var weight = o.DenseLossWeight.ToScalar();
+                    total_loss = total_loss.Plus(weight * DenseAlignmentLoss(model.visual, values, classText, Present(batch.ImageClasses, classNames.Length)));
                 }
-                optimizer.zero_grad();
+                model.zero_grad();
                 total_loss.backward();
-                optimizer.step();
+                optimizer.Step();
                 using (torch.no_grad())
                 using (var min = 0.0.ToScalar())
                 using (var max = Math.Log(100).ToScalar())
@@ -220,6 +221,9 @@ public static class MiniClipTrainer
     const double DenseLogitScale = 20;
     /// <summary>Temperature of the soft maximum over patches (0 would be the hard max, 1 the log-sum).</summary>
     const double PatchPoolTemperature = 0.1;
+    // Rooted for the process (see Torch/Scalars).
+    static readonly Scalar patchPoolTemperature = PatchPoolTemperature.ToScalar(), denseScale = (PatchPoolTemperature * DenseLogitScale).ToScalar(),
+        minusInfinity = double.NegativeInfinity.ToScalar();
 
     /// <summary>
     /// Multiple-instance alignment of the last block's patch value features with the class prompts. LeGrad's map
@@ -233,8 +237,8 @@ public static class MiniClipTrainer
     {
         using var scope = torch.NewDisposeScope();
         var cosines = torch.matmul(PatchValueFeatures(visual, values), classText.t()); // (B, n−1, C)
-        var logits = (cosines / PatchPoolTemperature).logsumexp(1) * (PatchPoolTemperature * DenseLogitScale); // (B, C)
-        var absent = logits.masked_fill(present, double.NegativeInfinity).logsumexp(1, keepdim: true);
+        var logits = (cosines / patchPoolTemperature).logsumexp(1) * denseScale; // (B, C)
+        var absent = logits.masked_fill(present, minusInfinity).logsumexp(1, keepdim: true);
         var perPair = torch.logaddexp(logits, absent) - logits; // −log p(c | {c} ∪ absent)
         return (perPair.masked_select(present).mean()).MoveToOuterDisposeScope();
     }
@@ -268,6 +272,35 @@ public static class MiniClipTrainer
     /// type" / "Expected false to be true" from c10::Scalar. Collecting only between steps means everything a
     /// finalizer frees belongs to calls that have already returned.
     /// </summary>
+    /// <summary>torch.optim.AdamW's update (β = 0.9, 0.98, ε = 1e-6; decay only on <paramref name="decayed"/>) as one core
+    /// <see cref="AdamW"/> per parameter: TorchSharp's optimizer hands libtorch implicit Scalars that the finalizer can
+    /// free mid-call (see Torch/Scalars).</summary>
+    sealed class ParameterOptimizer : IDisposable
+    {
+        readonly List<(TorchSharp.Modules.Parameter Parameter, AdamW Optimizer)> parts;
+
+        public ParameterOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters, IReadOnlyCollection<TorchSharp.Modules.Parameter> decayed,
+            double learningRate, double weightDecay) =>
+            parts = parameters.Select(p => (p, new AdamW(p, learningRate, beta1: 0.9, beta2: 0.98, eps: 1e-6,
+                weightDecay: decayed.Contains(p) ? weightDecay : 0))).ToList();
+
+        public double LearningRate { set { foreach (var (_, o) in parts) o.LearningRate = value; } }
+
+        public void Step()
+        {
+            foreach (var (parameter, optimizer) in parts)
+            {
+                using var grad = parameter.grad; // a fresh alias per read: disposed here
+                if (grad is not null) optimizer.Step(parameter, grad);
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var (_, o) in parts) o.Dispose();
+        }
+    }
+
     static bool StartNoGcRegion()
     {
         try { return GC.TryStartNoGCRegion(192L << 20); }

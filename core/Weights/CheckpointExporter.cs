@@ -1,4 +1,5 @@
 using MaskInversion.Core.Models;
+using MaskInversion.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,9 +35,17 @@ public static class CheckpointExporter
             for (int i = 0; i < parts.Length; i++) result.Add((source.Keys[i], parts[i]));
         }
         var c = model.Config;
-        result.Add(("vision_model.embeddings.position_ids", torch.arange(c.Vision.GridSize * c.Vision.GridSize + 1, dtype: ScalarType.Int64).unsqueeze(0)));
-        result.Add(("text_model.embeddings.position_ids", torch.arange(c.Text.ContextLength, dtype: ScalarType.Int64).unsqueeze(0)));
+        result.Add(("vision_model.embeddings.position_ids", PositionIds(c.Vision.GridSize * c.Vision.GridSize + 1)));
+        result.Add(("text_model.embeddings.position_ids", PositionIds(c.Text.ContextLength)));
         return result;
+    }
+
+    /// <summary>HF's position_ids buffer: [[0, 1, …, n − 1]] (int64).</summary>
+    static Tensor PositionIds(int n)
+    {
+        using var end = n.ToScalar();
+        using var ids = torch.arange(Scalars.Zero, end, Scalars.One, dtype: ScalarType.Int64);
+        return ids.unsqueeze(0);
     }
 
     static Dictionary<string, string> Metadata(ClipConfig config) => new()

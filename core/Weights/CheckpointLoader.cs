@@ -16,7 +16,8 @@ public static class CheckpointLoader
     /// <summary>Copies the checkpoint's tensors into <paramref name="model"/>'s parameters. With
     /// <paramref name="strict"/> any missing, unexpected or mis-shaped tensor throws one
     /// <see cref="CheckpointException"/> listing them all, before the model is touched; otherwise
-    /// whatever fits is loaded and the rest is reported.</summary>
+    /// whatever fits is loaded and the rest is reported. A tensor holding NaN or ±∞ throws, naming it; the model is
+    /// then partly loaded and must be discarded (<see cref="LoadModel"/> does).</summary>
     public static LoadReport Load(ClipModel model, string path, bool strict = true)
     {
         PickleGuard.ThrowIfPickle(path);
@@ -57,11 +58,55 @@ public static class CheckpointLoader
             foreach (var (parameter, source) in plan)
             {
                 using var scope = torch.NewDisposeScope();
-                parameter.copy_(view.Read(source)); // copy_ converts F16/BF16 to the parameter's dtype
+                var value = view.Read(source);
+                // NaN or ±∞ in a weight would give a job of NaN scores that still "completes": refuse the file, naming the tensor.
+                if (value.is_floating_point() && !value.isfinite().all().item<bool>()) throw NonFinite(view, source, path);
+                parameter.copy_(value); // copy_ converts F16/BF16 to the parameter's dtype
             }
         }
         model.visual.ClearResampleCache();
         return report;
+    }
+
+    static CheckpointException NonFinite(CheckpointView view, TensorSource source, string path)
+    {
+        foreach (var key in source.Keys)
+        {
+            using var part = view.Read(TensorSource.Single(key));
+            using var bad = part.isfinite().logical_not();
+            long count = bad.sum().item<long>();
+            if (count > 0)
+                return new CheckpointException($"'{path}' is damaged: tensor '{view.Prefix}{key}' holds {count:N0} NaN or infinite value(s) " +
+                    $"of {part.NumberOfElements:N0}; loading stopped there.");
+        }
+        return new CheckpointException($"'{path}' is damaged: the tensors of {string.Join(", ", source.Keys)} hold NaN or infinite values.");
+    }
+
+    /// <summary>Checks a checkpoint against <paramref name="config"/> from its header alone (no tensor is read and no
+    /// full-size model is built): pickle refused, layout known, every parameter's keys present, nothing unexpected, and
+    /// the dimensions the shapes imply equal to the config's. What <see cref="Load"/> with strict would refuse, fast.</summary>
+    public static LoadReport Inspect(ClipConfig config, string path)
+    {
+        PickleGuard.ThrowIfPickle(path);
+        using var view = CheckpointView.Open(path);
+        // Parameter names depend only on the layer counts: a model that small has them all.
+        var names = new ClipConfig(config.Name, 8, new VisionConfig(16, 8, 8, config.Vision.Layers, 8), new TextConfig(4, 8, 8, 1, config.Text.Layers));
+        List<string> parameters;
+        using (torch.no_grad())
+        using (var skeleton = new ClipModel(names))
+            parameters = skeleton.named_parameters().Select(p => p.name).ToList();
+        var missing = new List<string>();
+        var consumed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in parameters)
+        {
+            if (view.SourceFor(name) is not { } source) { missing.Add($"{name} (no {view.Layout} equivalent)"); continue; }
+            foreach (var key in source.Keys)
+                if (view.Info(key) is null) missing.Add(key); else consumed.Add(key);
+        }
+        var ignored = view.Keys.Where(k => CheckpointKeys.IsIgnored(view.Layout, k)).Order(StringComparer.Ordinal).ToList();
+        var unexpected = view.Keys.Where(k => !consumed.Contains(k) && !CheckpointKeys.IsIgnored(view.Layout, k)).Order(StringComparer.Ordinal).ToList();
+        var architecture = CheckpointArchitecture.From(view).Differences(config).ToList();
+        return new LoadReport(path, view.Layout, view.Prefix, 0, missing, unexpected, [], architecture, ignored);
     }
 
     /// <summary>Builds a model for <paramref name="config"/> and loads <paramref name="path"/> into it strictly.</summary>

@@ -14,7 +14,7 @@ public sealed class VisualPromptMethod(string name, Func<RgbImage, BinaryMask, R
         using var noGrad = torch.no_grad();
         for (int start = 0; start < masks.Count; start += batch)
         {
-            var prompted = masks.Skip(start).Take(batch).Select(m => prompt(image.Image, m.Mask)).ToList();
+            var prompted = masks.Skip(start).Take(batch).Select(m => prompt(image.Image, m.AtSize(image.Image.Width, image.Image.Height))).ToList();
             using var pixels = engine.Preprocessor.ToPixelsBatch(prompted).to(engine.Device);
             parts.Add(engine.Model.EncodeImages(pixels));
         }

@@ -1,3 +1,4 @@
+using MaskInversion.Core;
 using MaskInversion.Core.Datasets;
 using MaskInversion.Core.Tests.Imaging;
 
@@ -72,6 +73,6 @@ public class LabelMapReaderTests
     public void ALabelMapSourceWithoutItsLabelFailsInsteadOfReadingBackground()
     {
         var source = new MaskSource(MaskSourceKind.LabelMap, PngPath: "x.png");
-        Assert.Contains("without a label", Assert.Throws<ArgumentException>(() => MaskRasterizer.Rasterize(source, TestMasks.LoadPng)).Message);
+        Assert.Contains("without a label", Assert.Throws<ItemDataException>(() => MaskRasterizer.Rasterize(source, TestMasks.LoadPng)).Message);
     }
 }

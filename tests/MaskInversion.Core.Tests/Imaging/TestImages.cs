@@ -54,6 +54,16 @@ static class TestImages
         return PngChunks(width, height, bitDepth, colorType, raw.ToArray(), palette, trns);
     }
 
+    /// <summary>An 8-bit gray (colour type 0) or RGB (2) PNG whose unfiltered rows come from <paramref name="row"/>(y) and are
+    /// compressed as they come, so a huge image costs only its compressed size to make.</summary>
+    public static byte[] PngRows(int width, int height, bool gray, Func<int, byte[]> row)
+    {
+        using var raw = new MemoryStream();
+        using (var z = new ZLibStream(raw, CompressionLevel.Fastest, leaveOpen: true))
+            for (int y = 0; y < height; y++) { z.WriteByte(0); z.Write(row(y)); }
+        return PngChunks(width, height, 8, gray ? (byte)0 : (byte)2, raw.ToArray(), null, null);
+    }
+
     /// <summary>A PNG whose header claims a (huge) size but carries only one row of data: a decompression-bomb stand-in.</summary>
     public static byte[] PngHeaderOnly(int width, int height)
     {
