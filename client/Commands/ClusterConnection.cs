@@ -56,6 +56,7 @@ public sealed class ClusterConnection : IAsyncDisposable
             silo.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, siloPort), "maskinversion-embedded", "maskinversion-embedded");
             silo.AddMemoryGrainStorage(StorageNames.Jobs);
             silo.AddMemoryGrainStorage(StorageNames.Masks);
+            silo.UseInMemoryReminderService();
             silo.AddMaskInversion(compute);
         });
         var host = builder.Build();

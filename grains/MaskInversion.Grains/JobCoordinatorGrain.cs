@@ -5,6 +5,7 @@ using MaskInversion.Core.Metrics;
 using MaskInversion.Core.Output;
 using MaskInversion.Core.Pipeline;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace MaskInversion.Grains;
 
@@ -42,11 +43,14 @@ public sealed class JobCoordinatorState
 /// merges the per-image records into per-method accumulators and writes per-mask rows into the current Parquet
 /// part. A checkpoint closes the part, folds the accumulators into the persisted per-class counters and writes
 /// state in one step, so after a crash the job resumes from the last checkpoint without counting anything twice.
+/// A running job holds a reminder, so it resumes unattended after its silo dies or the cluster restarts.
 /// </summary>
 public sealed class JobCoordinatorGrain(
     [PersistentState("job", StorageNames.Jobs)] IPersistentState<JobCoordinatorState> state,
-    ILogger<JobCoordinatorGrain> logger) : Grain, IJobCoordinatorGrain
+    IOptions<RecoveryOptions> recovery,
+    ILogger<JobCoordinatorGrain> logger) : Grain, IJobCoordinatorGrain, IRemindable
 {
+    const string ResumeReminder = "resume";
     static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(2);
     const int CheckpointImages = 256;
 
@@ -55,6 +59,9 @@ public sealed class JobCoordinatorGrain(
 
     CancellationTokenSource? cancel;
     Task? loop;
+    // Set when this activation goes (silo shutdown, collection): its loop stops without a verdict and touches neither
+    // state nor outputs again; the next activation resumes from the last checkpoint.
+    bool deactivating;
     // Since the last checkpoint: merged into S only by CheckpointAsync.
     readonly Dictionary<string, RetrievalAccumulator> segment = new();
     readonly Dictionary<string, (double Sum, long Count)> segmentDice = new();
@@ -68,16 +75,58 @@ public sealed class JobCoordinatorGrain(
     int inFlight;
     Dictionary<string, int> classIndex = new(StringComparer.Ordinal);
 
-    public override Task OnActivateAsync(CancellationToken ct)
+    public override async Task OnActivateAsync(CancellationToken ct)
     {
         if (S.State is JobState.Running or JobState.Cancelling)
         {
             // Resume after a crash or a move: drop parts written after the last checkpoint, their images are redone.
             logger.LogInformation("Job {Job} resumes at ordinal {Watermark} ({Done} images done)", JobId, S.Watermark, S.ImagesDone);
             DeleteParts(S.Spec!, fromIndex: S.PartsCommitted);
+            await KeepResumeReminderAsync();
             StartLoop();
         }
+    }
+
+    /// <summary>A tick activates this grain (OnActivateAsync resumes a running job); it also restarts a loop whose
+    /// activation outlived it, and once the job is over writes a metrics.json a crash prevented, then goes.</summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != ResumeReminder) return;
+        if (S.State is JobState.Running or JobState.Cancelling)
+        {
+            StartLoop();
+            return;
+        }
+        if (S.Spec is { } spec && S.State is not JobState.NotStarted && !File.Exists(Path.Combine(spec.OutputFolder, "metrics.json"))) JobMetrics(spec);
+        await DropResumeReminderAsync();
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct)
+    {
+        deactivating = true;
+        cancel?.Cancel();
         return Task.CompletedTask;
+    }
+
+    void ThrowIfDeactivating()
+    {
+        if (deactivating) throw new OperationCanceledException($"Job {JobId}'s activation is going; the job resumes from its last checkpoint.");
+    }
+
+    Task KeepResumeReminderAsync() =>
+        this.RegisterOrUpdateReminder(ResumeReminder, recovery.Value.ResumeReminderPeriod, recovery.Value.ResumeReminderPeriod);
+
+    async Task DropResumeReminderAsync()
+    {
+        try
+        {
+            if (await this.GetReminder(ResumeReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The next tick finds the job over and tries again.
+            logger.LogWarning(ex, "Resume reminder of job {Job} not removed", JobId);
+        }
     }
 
     public async Task<JobProgress> SubmitAsync(JobSpec spec)
@@ -94,6 +143,7 @@ public sealed class JobCoordinatorGrain(
         foreach (var m in spec.Methods) S.Methods[m] = new MethodCounters();
         DeleteParts(spec, fromIndex: 0);
         await state.WriteRecoveringAsync();
+        await KeepResumeReminderAsync();
         StartLoop();
         return Progress();
     }
@@ -198,7 +248,13 @@ public sealed class JobCoordinatorGrain(
             }
             while (inflight.Count > 0) await HandleNextAsync(inflight, spec);
             if (!token.IsCancellationRequested) await producer;   // surfaces a reader failure
+            ThrowIfDeactivating();
             S.State = token.IsCancellationRequested ? JobState.Cancelled : JobState.Completed;
+        }
+        catch (Exception) when (deactivating)
+        {
+            logger.LogInformation("Job {Job} stops with its activation; it resumes from its last checkpoint", JobId);
+            return;
         }
         catch (Exception ex)
         {
@@ -209,6 +265,7 @@ public sealed class JobCoordinatorGrain(
         runClock.Stop();   // masks/s then stays the run's average
         await CheckpointAsync(spec);
         JobMetrics(spec);
+        await DropResumeReminderAsync();
         logger.LogInformation("Job {Job} {State}: {Images} images, {Masks} masks, {Failed} failed masks", JobId, S.State, S.ImagesDone, S.MasksDone, S.MasksFailed);
     }
 
@@ -290,14 +347,16 @@ public sealed class JobCoordinatorGrain(
 
     async Task<ImageOutcome> DispatchAsync(ImageWork work, JobSpec spec)
     {
-        var grain = GrainFactory.GetGrain<IImageGrain>(GrainKeys.Image(work.JobId, work.ImageId));
-        for (int attempt = 1; ; attempt++)
+        for (int attempt = 1, counted = 0; ; attempt++)
         {
+            ThrowIfDeactivating();
             try
             {
+                // Resolved per attempt: while no compute silo is in the cluster (a restart under way) this throws.
+                var grain = GrainFactory.GetGrain<IImageGrain>(GrainKeys.Image(work.JobId, work.ImageId));
                 return await grain.ProcessAsync(work);
             }
-            catch (Exception ex) when (attempt < spec.MaxAttempts)
+            catch (Exception ex) when (!deactivating && (ClusterUnavailable(ex) || ++counted < spec.MaxAttempts))
             {
                 // Silo lost, timeout, storage hiccup: the image grain is idempotent by key, so send it again.
                 S.Retries++;
@@ -308,9 +367,16 @@ public sealed class JobCoordinatorGrain(
         }
     }
 
+    /// <summary>No silo can take the image right now: the silo holding it is dead or unreachable, or no compute silo
+    /// has joined yet (the cluster is restarting). Not the image's fault, so it never uses up MaxAttempts.</summary>
+    static bool ClusterUnavailable(Exception ex) =>
+        ex is OrleansMessageRejectionException   // includes SiloUnavailableException and failed connections
+        || ex is ArgumentException { Message: var m } && m.StartsWith("Could not find an implementation for interface", StringComparison.Ordinal);
+
     async Task HandleNextAsync(Dictionary<Task<ImageOutcome>, (long Ordinal, DatasetImage Image)> inflight, JobSpec spec)
     {
         var done = await Task.WhenAny(inflight.Keys);
+        ThrowIfDeactivating();
         var (ordinal, image) = inflight[done];
         inflight.Remove(done);
         inFlight = inflight.Count;
@@ -387,10 +453,15 @@ public sealed class JobCoordinatorGrain(
     /// everything settled so far is then durable together, and nothing after it is.</summary>
     async Task CheckpointAsync(JobSpec spec)
     {
+        ThrowIfDeactivating();
         bool part = partWriter is not null || embeddingWriter is not null;
         if (partWriter is not null) { await partWriter.DisposeAsync(); partWriter = null; }
         if (embeddingWriter is not null) { await embeddingWriter.DisposeAsync(); embeddingWriter = null; }
-        if (part) S.PartsCommitted++;
+        if (part)
+        {
+            if (recovery.Value.CrashAfterClosingPart == S.PartsCommitted) CrashForFaultInjection(S.PartsCommitted);
+            S.PartsCommitted++;
+        }
         foreach (var (method, acc) in segment)
         {
             if (!S.Methods.TryGetValue(method, out var counters)) S.Methods[method] = counters = new MethodCounters();
@@ -407,6 +478,15 @@ public sealed class JobCoordinatorGrain(
         sinceCheckpoint = 0;
         sinceCheckpointClock.Restart();
         await state.WriteRecoveringAsync();
+    }
+
+    /// <summary>RecoveryOptions.CrashAfterClosingPart: dies like a SIGKILLed silo, between a closed part and its checkpoint.</summary>
+    void CrashForFaultInjection(int part)
+    {
+        // Straight to stderr: the console logger's queue would die with the process.
+        Console.Error.WriteLine($"FAULT INJECTION: job {JobId} closed part {part} and kills this silo before the checkpoint that commits it.");
+        Console.Error.Flush();
+        System.Diagnostics.Process.GetCurrentProcess().Kill();
     }
 
     internal static string PartPath(JobSpec spec, string kind, int index)
