@@ -21,7 +21,7 @@ public sealed class ChaosTests(ChaosJob job, ITestOutputHelper output)
     static Regex Resumed(string jobId) => new($"Job {Regex.Escape(jobId)} resumes at ordinal");
 
     [Fact]
-    public void Clean_run_counts_every_mask_once_expires_its_mask_records_and_listens_on_loopback_only()
+    public void Clean_run_counts_every_mask_once_expires_its_mask_records_logs_no_placement_noise_and_listens_on_loopback_only()
     {
         var facts = job.Facts;
         output.WriteLine(facts.ResultsOutput);
@@ -36,6 +36,8 @@ public sealed class ChaosTests(ChaosJob job, ITestOutputHelper output)
         Assert.All(facts.MaskRecordTtls, ttl => Assert.InRange(ttl ?? TimeSpan.MaxValue, TimeSpan.FromMinutes(55), TimeSpan.FromHours(1)));
         Assert.Null(facts.JobRecordTtl);
         Assert.Equal(0, facts.RemindersLeft);   // the finished job dropped its resume reminder
+
+        Assert.Equal(0, facts.PollyInfoLines);
 
         // Silo, gateway and HTTP ports of all three silos: bound, and only on loopback (the default).
         Assert.Equal(9, facts.Listening.Select(l => (l.Silo, l.Port)).Distinct().Count());

@@ -10,7 +10,8 @@ sealed record CleanRunFacts(
     IReadOnlyList<TimeSpan?> MaskRecordTtls,
     TimeSpan? JobRecordTtl,
     int RemindersLeft,
-    IReadOnlyList<(string Silo, int Port, string Address)> Listening)
+    IReadOnlyList<(string Silo, int Port, string Address)> Listening,
+    int PollyInfoLines)
 {
     public static async Task<CleanRunFacts> CollectAsync(ProcessCluster cluster, string job)
     {
@@ -25,7 +26,9 @@ sealed record CleanRunFacts(
         var listening = cluster.Silos.SelectMany(s => new[] { s.Spec.SiloPort, s.Spec.GatewayPort, s.Spec.HttpPort }
             .SelectMany(port => ListeningSockets.Addresses(port).Select(a => (s.Name, port, a)))).ToList();
         return new CleanRunFacts(ClientCli.Parse(results), results, maskKeys.Count, ttls, await redis.Database.KeyTimeToLiveAsync(jobKey),
-            reminders.Count(r => r.ToString().Contains(job, StringComparison.Ordinal)), listening);
+            reminders.Count(r => r.ToString().Contains(job, StringComparison.Ordinal)), listening,
+            // Orleans' placement logs one Polly line per placed grain at Information (issue #14); appsettings.json filters it.
+            cluster.Silos.Sum(s => s.Process.Lines.Count(l => l.Contains("info: Polly", StringComparison.Ordinal))));
     }
 }
 

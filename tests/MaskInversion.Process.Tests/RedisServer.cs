@@ -54,12 +54,34 @@ sealed class RedisServer : IDisposable
 
 static class Ports
 {
-    /// <summary>A port the kernel just handed out (and took back): free unless someone races for it.</summary>
+    // Below Linux's ephemeral range (32768–60999): a port from that range can be taken by any outgoing connection
+    // (the silos' own, Redis clients') between handing it out here and the silo binding it seconds later.
+    const int First = 20_000, Last = 32_000;
+    static readonly HashSet<int> Given = [];
+
+    /// <summary>A port outside the ephemeral range that nothing listens on now, not handed out before by this run.</summary>
     public static int Free()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        lock (Given)
+        {
+            for (int tries = 0; tries < 1000; tries++)
+            {
+                int port = Random.Shared.Next(First, Last);
+                if (Given.Contains(port)) continue;
+                try
+                {
+                    using var listener = new TcpListener(IPAddress.Any, port);
+                    listener.Start();
+                }
+                catch (SocketException)
+                {
+                    continue;
+                }
+                Given.Add(port);
+                return port;
+            }
+        }
+        throw new InvalidOperationException($"No free port in {First}–{Last}.");
     }
 }
 
