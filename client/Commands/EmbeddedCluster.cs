@@ -27,6 +27,7 @@ public static class EmbeddedCluster
             silo.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, siloPort), "maskinversion-embedded", "maskinversion-embedded");
             silo.AddMemoryGrainStorage(StorageNames.Jobs);
             silo.AddMemoryGrainStorage(StorageNames.Masks);
+            silo.UseInMemoryReminderService();
             silo.AddMaskInversion(compute);
         });
         var host = builder.Build();

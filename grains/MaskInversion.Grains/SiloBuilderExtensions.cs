@@ -12,7 +12,8 @@ public static class SiloBuilderExtensions
     /// Placement then only ever picks compatible silos (Orleans' cluster manifest), so image and mask grains land
     /// on compute silos even when the call comes from a gateway-only silo or an external client — unlike
     /// RequiredMatchSiloMetadataPlacementFilter, which compares with the placing silo's own metadata.
-    /// Requires the storage providers in <see cref="StorageNames"/>.
+    /// Requires the storage providers in <see cref="StorageNames"/> and a reminder service (coordinators hold a resume
+    /// reminder); <see cref="RecoveryOptions"/> come from the host's configuration.
     /// </summary>
     public static ISiloBuilder AddMaskInversion(this ISiloBuilder builder, ComputeOptions options)
     {
@@ -20,6 +21,12 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton<ComputeExecutor>();
         builder.Services.AddSingleton<JobMetricRegistry>();
         builder.AddJobMetric<RetrievalJobMetric>().AddJobMetric<DiceJobMetric>();
+        // A resume period under Orleans' one-minute reminder floor (the process tests use seconds) lowers the floor
+        // instead of failing the registration.
+        builder.Services.AddOptions<ReminderOptions>().Configure<IOptions<RecoveryOptions>>((reminders, recovery) =>
+        {
+            if (recovery.Value.ResumeReminderPeriod < reminders.MinimumReminderPeriod) reminders.MinimumReminderPeriod = recovery.Value.ResumeReminderPeriod;
+        });
         builder.Services.PostConfigure<GrainTypeOptions>(types =>
         {
             if (!options.Compute)

@@ -20,6 +20,7 @@ public static class TestCluster
             bool control = options.SiloName == "Silo_0";
             silo.AddMemoryGrainStorage(StorageNames.Jobs);
             silo.AddMemoryGrainStorage(StorageNames.Masks);
+            silo.UseInMemoryReminderService();
             silo.AddMaskInversion(new ComputeOptions { Compute = !control, Coordinator = control, BatchLinger = TimeSpan.FromMilliseconds(200) });
         });
         var cluster = builder.Build();

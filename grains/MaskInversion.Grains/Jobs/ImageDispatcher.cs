@@ -7,34 +7,43 @@ namespace MaskInversion.Grains;
 /// target silo dies gets SiloUnavailableException once membership declares it dead, while an external client
 /// would only time out. Any failure (silo lost, timeout, storage) re-sends the same image key with exponential
 /// backoff (250 ms · 2ⁿ, ≤ 10 s) — image grains are idempotent by key — up to the job's MaxAttempts; then the
-/// image's masks carry the last error. Runs on the coordinator's scheduler (its awaits return there).
+/// image's masks carry the last error. While the cluster cannot take the image at all (its silo declared dead, no
+/// compute silo joined yet) attempts are not counted. Runs on the coordinator's scheduler (its awaits return there).
 /// </summary>
-sealed class ImageDispatcher(IGrainFactory grains, ILogger logger, Action onRetry)
+sealed class ImageDispatcher(IGrainFactory grains, ILogger logger, Action onRetry, Func<bool> stopping)
 {
     public static TimeSpan Backoff(int attempt) => TimeSpan.FromMilliseconds(Math.Min(10_000, 250 * Math.Pow(2, attempt - 1)));
 
     /// <summary>The image's outcome; never throws: after the last attempt, an outcome whose masks carry the error.</summary>
     public async Task<ImageOutcome> DispatchAsync(ImageWork work)
     {
-        var grain = grains.GetGrain<IImageGrain>(GrainKeys.Image(work.JobId, work.ImageId));
-        for (int attempt = 1; ; attempt++)
+        for (int attempt = 1, counted = 0; ; attempt++)
         {
+            if (stopping()) throw new OperationCanceledException($"Dispatch of image {work.ImageId} stops with its coordinator's activation.");
             try
             {
+                // Resolved per attempt: while no compute silo is in the cluster (a restart under way) this throws.
+                var grain = grains.GetGrain<IImageGrain>(GrainKeys.Image(work.JobId, work.ImageId));
                 return await grain.ProcessAsync(work);
             }
-            catch (Exception ex) when (attempt < work.Job.MaxAttempts)
+            catch (Exception ex) when (!stopping() && (ClusterUnavailable(ex) || ++counted < work.Job.MaxAttempts))
             {
                 onRetry();
                 var delay = Backoff(attempt);
                 logger.LogWarning("Image {Image} attempt {Attempt} failed ({Error}); retrying in {Delay}", work.ImageId, attempt, ex.Message, delay);
                 await Task.Delay(delay);
             }
-            catch (Exception ex)
+            catch (Exception ex) when (!stopping())
             {
                 var error = $"failed after {attempt} attempts: {ex.GetType().Name}: {ex.Message}";
                 return new ImageOutcome(work.ImageId, work.Masks.Select(m => new MaskRecord(m.MaskId, m.ClassIndex, [], error)).ToArray(), error);
             }
         }
     }
+
+    /// <summary>No silo can take the image right now: the silo holding it is dead or unreachable, or no compute silo
+    /// has joined yet (the cluster is restarting). Not the image's fault, so it never uses up MaxAttempts.</summary>
+    static bool ClusterUnavailable(Exception ex) =>
+        ex is OrleansMessageRejectionException   // includes SiloUnavailableException and failed connections
+        || ex is ArgumentException { Message: var m } && m.StartsWith("Could not find an implementation for interface", StringComparison.Ordinal);
 }

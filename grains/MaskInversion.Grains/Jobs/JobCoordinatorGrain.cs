@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MaskInversion.Core.Datasets;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace MaskInversion.Grains;
 
@@ -10,13 +11,16 @@ namespace MaskInversion.Grains;
 /// <see cref="ImageDispatcher"/> (retries), and settles each outcome into the <see cref="JobMetrics"/> (the
 /// metric registry's merge) and the <see cref="JobOutputs"/> (Parquet parts). A checkpoint commits the part,
 /// folds the metrics into the persisted totals and writes state in one step, so after a crash the job resumes
-/// from the last checkpoint without counting or writing anything twice.
+/// from the last checkpoint without counting or writing anything twice. A running job holds a reminder, so it
+/// resumes unattended after its silo dies or the cluster restarts.
 /// </summary>
 public sealed class JobCoordinatorGrain(
     [PersistentState("job", StorageNames.Jobs)] IPersistentState<JobCoordinatorState> state,
     JobMetricRegistry metricRegistry,
-    ILogger<JobCoordinatorGrain> logger) : Grain, IJobCoordinatorGrain
+    IOptions<RecoveryOptions> recovery,
+    ILogger<JobCoordinatorGrain> logger) : Grain, IJobCoordinatorGrain, IRemindable
 {
+    const string ResumeReminder = "resume";
     static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(2);
     const int CheckpointImages = 256;
 
@@ -25,6 +29,9 @@ public sealed class JobCoordinatorGrain(
 
     CancellationTokenSource? cancel;
     Task? loop;
+    // Set when this activation goes (silo shutdown, collection): its loop stops without a verdict and touches neither
+    // state nor outputs again; the next activation resumes from the last checkpoint.
+    bool deactivating;
     JobMetrics? metrics;
     JobOutputs? outputs;
     JobClasses classes = new([], []);
@@ -37,15 +44,57 @@ public sealed class JobCoordinatorGrain(
 
     JobMetrics Metrics => metrics ??= new JobMetrics(metricRegistry, S.Metrics);
 
-    public override Task OnActivateAsync(CancellationToken ct)
+    public override async Task OnActivateAsync(CancellationToken ct)
     {
         if (S.State is JobState.Running or JobState.Cancelling)
         {
             // Resume after a crash or a move: drop parts written after the last checkpoint, their images are redone.
             logger.LogInformation("Job {Job} resumes at ordinal {Watermark} ({Done} images done)", JobId, S.Watermark, S.ImagesDone);
+            await KeepResumeReminderAsync();
             StartLoop();
         }
+    }
+
+    /// <summary>A tick activates this grain (OnActivateAsync resumes a running job); it also restarts a loop whose
+    /// activation outlived it, and once the job is over writes a metrics.json a crash prevented, then goes.</summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != ResumeReminder) return;
+        if (S.State is JobState.Running or JobState.Cancelling)
+        {
+            StartLoop();
+            return;
+        }
+        if (S.Settings is { } job && S.State is not JobState.NotStarted && !File.Exists(JobOutputs.MetricsPathOf(job))) WriteMetricsJson(job);
+        await DropResumeReminderAsync();
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct)
+    {
+        deactivating = true;
+        cancel?.Cancel();
         return Task.CompletedTask;
+    }
+
+    void ThrowIfDeactivating()
+    {
+        if (deactivating) throw new OperationCanceledException($"Job {JobId}'s activation is going; the job resumes from its last checkpoint.");
+    }
+
+    Task KeepResumeReminderAsync() =>
+        this.RegisterOrUpdateReminder(ResumeReminder, recovery.Value.ResumeReminderPeriod, recovery.Value.ResumeReminderPeriod);
+
+    async Task DropResumeReminderAsync()
+    {
+        try
+        {
+            if (await this.GetReminder(ResumeReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The next tick finds the job over and tries again.
+            logger.LogWarning(ex, "Resume reminder of job {Job} not removed", JobId);
+        }
     }
 
     public async Task<JobProgress> SubmitAsync(JobSettings settings)
@@ -59,6 +108,7 @@ public sealed class JobCoordinatorGrain(
         S.Settings = job;
         S.State = JobState.Running;
         await state.WriteRecoveringAsync();
+        await KeepResumeReminderAsync();
         StartLoop();
         return Progress();
     }
@@ -114,7 +164,7 @@ public sealed class JobCoordinatorGrain(
                 ex => logger.LogWarning(ex, "Counting pass of job {Job} failed; progress has no total", JobId), token);
             _ = RecordTotalsAsync(stream.Totals);
 
-            var dispatcher = new ImageDispatcher(GrainFactory, logger, () => S.Retries++);
+            var dispatcher = new ImageDispatcher(GrainFactory, logger, () => S.Retries++, () => deactivating);
             var inflight = new Dictionary<Task<ImageOutcome>, (long Ordinal, DatasetImage Image)>();
             while (!token.IsCancellationRequested)
             {
@@ -140,7 +190,13 @@ public sealed class JobCoordinatorGrain(
             }
             while (inflight.Count > 0) await SettleNextAsync(inflight);
             if (!token.IsCancellationRequested) await stream.Completion;   // surfaces a reader failure
+            ThrowIfDeactivating();
             S.State = token.IsCancellationRequested ? JobState.Cancelled : JobState.Completed;
+        }
+        catch (Exception) when (deactivating)
+        {
+            logger.LogInformation("Job {Job} stops with its activation; it resumes from its last checkpoint", JobId);
+            return;
         }
         catch (Exception ex)
         {
@@ -150,15 +206,21 @@ public sealed class JobCoordinatorGrain(
         }
         runClock.Stop();   // masks/s then stays the run's average
         await CheckpointAsync();
+        WriteMetricsJson(job);
+        await DropResumeReminderAsync();
+        logger.LogInformation("Job {Job} {State}: {Images} images, {Masks} masks, {Failed} failed masks", JobId, S.State, S.ImagesDone, S.MasksDone, S.MasksFailed);
+    }
+
+    void WriteMetricsJson(JobSettings job)
+    {
         try
         {
-            Metrics.WriteJson(outputs!.MetricsPath, job, S.ClassNames, (int)S.ImagesDone);
+            Metrics.WriteJson(JobOutputs.MetricsPathOf(job), job, S.ClassNames, (int)S.ImagesDone);
         }
         catch (IOException ex)
         {
             logger.LogError(ex, "metrics.json for job {Job} not written", JobId);
         }
-        logger.LogInformation("Job {Job} {State}: {Images} images, {Masks} masks, {Failed} failed masks", JobId, S.State, S.ImagesDone, S.MasksDone, S.MasksFailed);
     }
 
     async Task RecordTotalsAsync(Task<(long Images, long Masks)?> counted)
@@ -181,6 +243,7 @@ public sealed class JobCoordinatorGrain(
     async Task SettleNextAsync(Dictionary<Task<ImageOutcome>, (long Ordinal, DatasetImage Image)> inflight)
     {
         var done = await Task.WhenAny(inflight.Keys);
+        ThrowIfDeactivating();
         var (ordinal, image) = inflight[done];
         inflight.Remove(done);
         inFlight = inflight.Count;
@@ -206,10 +269,23 @@ public sealed class JobCoordinatorGrain(
     /// state: everything settled so far is then durable together, and nothing after it is.</summary>
     async Task CheckpointAsync()
     {
-        S.PartsCommitted = await outputs!.CommitAsync();
+        ThrowIfDeactivating();
+        int before = S.PartsCommitted;
+        int committed = await outputs!.CommitAsync();
+        if (committed > before && recovery.Value.CrashAfterClosingPart == before) CrashForFaultInjection(before);
+        S.PartsCommitted = committed;
         Metrics.Checkpoint();
         sinceCheckpoint = 0;
         sinceCheckpointClock.Restart();
         await state.WriteRecoveringAsync();
+    }
+
+    /// <summary>RecoveryOptions.CrashAfterClosingPart: dies like a SIGKILLed silo, between a closed part and its checkpoint.</summary>
+    void CrashForFaultInjection(int part)
+    {
+        // Straight to stderr: the console logger's queue would die with the process.
+        Console.Error.WriteLine($"FAULT INJECTION: job {JobId} closed part {part} and kills this silo before the checkpoint that commits it.");
+        Console.Error.Flush();
+        System.Diagnostics.Process.GetCurrentProcess().Kill();
     }
 }

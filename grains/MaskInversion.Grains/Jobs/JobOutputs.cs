@@ -17,6 +17,8 @@ sealed class JobOutputs(string folder, int committedParts) : IAsyncDisposable
 
     public string MetricsPath => Path.Combine(folder, "metrics.json");
 
+    public static string MetricsPathOf(JobSettings job) => Path.Combine(job.OutputFolder, "metrics.json");
+
     public static string OverlayFolder(JobSettings job) => Path.Combine(job.OutputFolder, "overlays");
 
     /// <summary>One row per (mask, method), one per failed mask with its error, and the embeddings when returned.</summary>
