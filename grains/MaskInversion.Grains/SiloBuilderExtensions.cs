@@ -34,7 +34,11 @@ public static class SiloBuilderExtensions
                 types.Classes.Remove(typeof(ImageGrain));
                 types.Classes.Remove(typeof(MaskGrain));
             }
-            if (!options.Coordinator) types.Classes.Remove(typeof(JobCoordinatorGrain));
+            if (!options.Coordinator)
+            {
+                types.Classes.Remove(typeof(JobCoordinatorGrain));
+                types.Classes.Remove(typeof(JobRegistryGrain));
+            }
         });
         return builder;
     }

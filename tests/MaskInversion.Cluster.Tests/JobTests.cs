@@ -40,6 +40,13 @@ public sealed class JobTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
         Assert.Equal(6, done.ImagesTotal);
         Expect.SameCounts(expected, await grain.GetResultsAsync());
 
+        // The cluster's job list has the finished job with its final counts; an id never submitted has no entry.
+        var registry = fixture.Cluster.Client.GetGrain<IJobRegistryGrain>(IJobRegistryGrain.Key);
+        var listed = Assert.Single(await registry.ListAsync(), e => e.JobId == "job-complete");
+        Assert.Equal((JobState.Completed, done.MasksDone, done.MasksFailed, job.OutputFolder), (listed.State, listed.MasksDone, listed.MasksFailed, listed.OutputFolder));
+        Assert.True(listed.SubmittedAt > DateTimeOffset.UtcNow.AddHours(-1) && listed.UpdatedAt >= listed.SubmittedAt);
+        Assert.Null(await registry.GetAsync("no-such-job"));
+
         // Forwards: never on the control silo, and exactly once per readable image on the compute silos.
         var forwards = fixture.Cluster.Silos.Select((s, i) => TestCluster.Executor(s).Forwards - before[i]).ToArray();
         Assert.Equal(0, forwards[0]);

@@ -107,7 +107,9 @@ public sealed class JobCoordinatorGrain(
         }
         S.Settings = job;
         S.State = JobState.Running;
+        S.SubmittedAt = DateTimeOffset.UtcNow;
         await state.WriteRecoveringAsync();
+        await PublishAsync();
         await KeepResumeReminderAsync();
         StartLoop();
         return Progress();
@@ -211,6 +213,22 @@ public sealed class JobCoordinatorGrain(
         logger.LogInformation("Job {Job} {State}: {Images} images, {Masks} masks, {Failed} failed masks", JobId, S.State, S.ImagesDone, S.MasksDone, S.MasksFailed);
     }
 
+    /// <summary>Refreshes the job's entry in the cluster's job list. Best effort: the list is a view, the job's own
+    /// state is the record, so a failed refresh is logged and the next checkpoint tries again.</summary>
+    async Task PublishAsync()
+    {
+        var p = Progress();
+        try
+        {
+            await GrainFactory.GetGrain<IJobRegistryGrain>(IJobRegistryGrain.Key).UpsertAsync(new JobListEntry(JobId, S.State, S.SubmittedAt,
+                DateTimeOffset.UtcNow, S.Settings?.DatasetName ?? "", S.Settings?.OutputFolder ?? "", p.MasksDone, p.MasksFailed, p.MasksTotal, S.Error));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Job list entry of job {Job} not refreshed", JobId);
+        }
+    }
+
     void WriteMetricsJson(JobSettings job)
     {
         try
@@ -278,6 +296,7 @@ public sealed class JobCoordinatorGrain(
         sinceCheckpoint = 0;
         sinceCheckpointClock.Restart();
         await state.WriteRecoveringAsync();
+        await PublishAsync();
     }
 
     /// <summary>RecoveryOptions.CrashAfterClosingPart: dies like a SIGKILLed silo, between a closed part and its checkpoint.</summary>

@@ -27,6 +27,7 @@ public sealed class JobCoordinatorState
     [Id(15)] public int OverlaysAssigned { get; set; }
     [Id(16)] public string[] ClassNames { get; set; } = [];
     [Id(17)] public string[] ClassIds { get; set; } = [];
+    [Id(18)] public DateTimeOffset SubmittedAt { get; set; }
 
     /// <summary>Marks a dataset ordinal settled and advances the watermark over the settled prefix.</summary>
     public void Settle(long ordinal)
