@@ -5,7 +5,8 @@ namespace MaskInversion.Core.Metrics;
 /// <summary>One referring expression's outcome: where its true mask ranked among the image's masks, and the
 /// pixel overlap of the top-ranked (predicted) mask with the true one.</summary>
 /// <param name="Rank">0-based rank of the true mask, −1 when it was not ranked.</param>
-public sealed record ReferringOutcome(string ExpressionId, int Rank, long Intersection, long Union);
+/// <param name="PredictedMaskId">The top-ranked mask, when known (for per-expression outputs).</param>
+public sealed record ReferringOutcome(string ExpressionId, int Rank, long Intersection, long Union, string? PredictedMaskId = null);
 
 public sealed record ReferringImageRecord(string ImageId, IReadOnlyList<ReferringOutcome> Expressions);
 
@@ -16,13 +17,13 @@ public sealed record ReferringMetrics(double Acc1, double Acc5, double Acc10, do
 /// <summary>
 /// Referring-expression retrieval metrics (Acc@1/5/10 of the correct mask, mIoU, oIoU), idempotent by
 /// (image id, expression id) like <see cref="RetrievalAccumulator"/>; IoU is reduced to two counts at Add time
-/// so partial results never carry masks.
+/// so partial results never carry masks. The counters are <see cref="ReferringTotals"/>, which add exactly, so
+/// accumulators over disjoint parts give the same figures as one over the whole, whatever the order.
 /// </summary>
 public sealed class ReferringAccumulator
 {
     readonly KeyedOutcomes<ReferringOutcome> outcomes = new();
-    long hits1, hits5, hits10, sumInter, sumUnion;
-    double sumIoU;
+    readonly ReferringTotals totals = new();
 
     public long ExpressionCount => outcomes.Count;
     public int ImageCount => outcomes.ImageCount;
@@ -35,21 +36,13 @@ public sealed class ReferringAccumulator
         int rank = -1;
         for (int i = 0; i < rankedMaskIds.Count; i++) if (rankedMaskIds[i] == trueMaskId) { rank = i; break; }
         var (inter, union) = MaskIoU.Counts(predicted, truth);
-        return Add(imageId, new ReferringOutcome(expressionId, rank, inter, union));
+        return Add(imageId, new ReferringOutcome(expressionId, rank, inter, union, rankedMaskIds.Count > 0 ? rankedMaskIds[0] : null));
     }
 
     public bool Add(string imageId, ReferringOutcome o)
     {
         if (!outcomes.TryAdd(imageId, o.ExpressionId, o)) return false;
-        if (o.Rank >= 0)
-        {
-            if (o.Rank < 1) hits1++;
-            if (o.Rank < 5) hits5++;
-            if (o.Rank < 10) hits10++;
-        }
-        sumInter += o.Intersection;
-        sumUnion += o.Union;
-        sumIoU += MaskIoU.IoU(o.Intersection, o.Union);
+        totals.Add(o);
         return true;
     }
 
@@ -75,11 +68,14 @@ public sealed class ReferringAccumulator
         return acc;
     }
 
-    public ReferringMetrics Compute()
+    /// <summary>A copy of the counters (images included), to add to others.</summary>
+    public ReferringTotals Totals()
     {
-        long n = ExpressionCount;
-        double Frac(double v) => n == 0 ? 0 : v / n;
-        return new ReferringMetrics(Frac(hits1), Frac(hits5), Frac(hits10), Frac(sumIoU),
-            sumUnion == 0 ? 0 : (double)sumInter / sumUnion, n, ImageCount);
+        var copy = new ReferringTotals();
+        copy.Add(totals);
+        copy.AddImages(ImageCount);
+        return copy;
     }
+
+    public ReferringMetrics Compute() => Totals().Compute();
 }

@@ -10,6 +10,10 @@ namespace MaskInversion.Core.Referring;
 /// <summary>One referring expression of an image and the id of the candidate mask it refers to.</summary>
 public sealed record ReferringQuery(string ExpressionId, string Text, string TrueMaskId);
 
+/// <summary>One image's referring work: each candidate's results per method (top classes when the engine has class
+/// prompts, Dice for inversions, the region embedding) and each method's outcomes, one per query in query order.</summary>
+public sealed record ReferringImageResult(IReadOnlyList<MaskResult> Regions, IReadOnlyDictionary<RegionMethod, ReferringOutcome[]> Outcomes);
+
 /// <summary>
 /// Referring-expression retrieval on one prepared image (paper §4): every candidate mask gets a region embedding per
 /// method (MaskInversion's token, or a baseline's embedding) through the same <see cref="RegionEngine"/> class retrieval
@@ -31,6 +35,33 @@ public sealed class ReferringEvaluator(RegionEngine engine)
     public IReadOnlyDictionary<RegionMethod, ReferringOutcome[]> Evaluate(PreparedImage image, IReadOnlyList<MaskInput> candidates,
         IReadOnlyList<ReferringQuery> queries, IReadOnlyList<RegionMethod> methods)
     {
+        Check(image, candidates, queries);
+        return queries.Count == 0 ? methods.ToDictionary(m => m, _ => Array.Empty<ReferringOutcome>()) : EvaluateImage(image, candidates, queries, methods).Outcomes;
+    }
+
+    /// <summary>The whole image's work: every candidate's region results under every method (one batched
+    /// <see cref="RegionEngine.Evaluate"/>, embeddings included) and every query's outcome per method. What a compute
+    /// silo runs for a referring image, so a cluster job and <see cref="Evaluate"/> compute alike.</summary>
+    public ReferringImageResult EvaluateImage(PreparedImage image, IReadOnlyList<MaskInput> candidates,
+        IReadOnlyList<ReferringQuery> queries, IReadOnlyList<RegionMethod> methods)
+    {
+        var index = Check(image, candidates, queries);
+        var texts = queries.Count == 0 ? [] : TextEmbeddings(queries.Select(q => q.Text).ToArray());
+        var regions = Engine.Evaluate(image, candidates, methods, returnEmbeddings: true);
+        var outcomes = new Dictionary<RegionMethod, ReferringOutcome[]>();
+        foreach (var method in methods)
+        {
+            var rows = new float[candidates.Count][];
+            foreach (var r in regions.Where(r => r.Method == method)) rows[index[r.MaskId]] = r.Embedding!;
+            var units = rows.Select(Unit).ToArray();
+            outcomes[method] = queries.Select((q, qi) => Outcome(image.ImageId, q, texts[qi], units, candidates, index[q.TrueMaskId])).ToArray();
+        }
+        return new ReferringImageResult(regions, outcomes);
+    }
+
+    /// <summary>Candidate ids are unique and every query's true mask is a candidate; returns id → position.</summary>
+    static Dictionary<string, int> Check(PreparedImage image, IReadOnlyList<MaskInput> candidates, IReadOnlyList<ReferringQuery> queries)
+    {
         if (candidates.Count == 0) throw new ArgumentException($"Image {image.ImageId} has no candidate masks.", nameof(candidates));
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < candidates.Count; i++)
@@ -38,19 +69,7 @@ public sealed class ReferringEvaluator(RegionEngine engine)
         foreach (var q in queries)
             if (!index.ContainsKey(q.TrueMaskId))
                 throw new ArgumentException($"Image {image.ImageId}: expression {q.ExpressionId} refers to mask '{q.TrueMaskId}', which is not a candidate.");
-        var result = methods.ToDictionary(m => m, _ => Array.Empty<ReferringOutcome>());
-        if (queries.Count == 0) return result;
-
-        var texts = TextEmbeddings(queries.Select(q => q.Text).ToArray());
-        var regions = Engine.Evaluate(image, candidates, methods, returnEmbeddings: true);
-        foreach (var method in methods)
-        {
-            var rows = new float[candidates.Count][];
-            foreach (var r in regions.Where(r => r.Method == method)) rows[index[r.MaskId]] = r.Embedding!;
-            var units = rows.Select(Unit).ToArray();
-            result[method] = queries.Select((q, qi) => Outcome(image.ImageId, q, texts[qi], units, candidates, index[q.TrueMaskId])).ToArray();
-        }
-        return result;
+        return index;
     }
 
     /// <summary>The candidates in ranked order for one expression: cosine descending, ties by a hash of the ids.</summary>
@@ -66,12 +85,13 @@ public sealed class ReferringEvaluator(RegionEngine engine)
     static ReferringOutcome Outcome(string imageId, ReferringQuery q, double[] text, double[][] units, IReadOnlyList<MaskInput> candidates, int truth)
     {
         var order = Rank(imageId, q, text, units, candidates);
-        var predicted = candidates[order[0]].Mask;
+        var top = candidates[order[0]];
+        var predicted = top.Mask;
         var trueMask = candidates[truth].Mask;
         if (predicted.Width != trueMask.Width || predicted.Height != trueMask.Height)
             predicted = MaskLoader.Resize(predicted, trueMask.Width, trueMask.Height);
         var (inter, union) = MaskIoU.Counts(predicted, trueMask);
-        return new ReferringOutcome(q.ExpressionId, Array.IndexOf(order, truth), inter, union);
+        return new ReferringOutcome(q.ExpressionId, Array.IndexOf(order, truth), inter, union, top.MaskId);
     }
 
     /// <summary>FNV-1a over the ids (separated), then mixed: stable across processes, and different per image, since

@@ -46,4 +46,41 @@ public class ReferringAccumulatorTests
         half.Merge(ReferringAccumulator.FromImageRecords(acc.ImageRecords()));
         Assert.Equal(m, half.Compute());
     }
+
+    /// <summary>A coordinator folds outcomes into totals in whatever order images settle, in checkpoint-sized groups,
+    /// and shards would add theirs: the figures must not move by a bit. A double sum of IoUs would (its rounding
+    /// depends on the order); the exact sum does not.</summary>
+    [Fact]
+    public void TotalsAddExactlyInAnyOrderAndGrouping()
+    {
+        var rng = new Random(5);
+        var outcomes = Enumerable.Range(0, 2000).Select(i =>
+        {
+            long union = rng.Next(1, 5_000_000);
+            return (Image: $"img{i / 7}", Outcome: new ReferringOutcome($"e{i}", rng.Next(-1, 12), rng.NextInt64(0, union + 1), union));
+        }).ToList();
+        var one = new ReferringAccumulator();
+        foreach (var (image, o) in outcomes) one.Add(image, o);
+        var expected = one.Compute();
+
+        // The same outcomes image by image in a shuffled order, in random groups, the groups' totals added up.
+        var byImage = outcomes.GroupBy(t => t.Image).OrderBy(_ => rng.Next()).ToList();
+        var sum = new ReferringTotals();
+        for (int i = 0; i < byImage.Count;)
+        {
+            var part = new ReferringAccumulator();
+            foreach (var g in byImage.Skip(i).Take(1 + rng.Next(9)))
+                foreach (var (image, o) in g.OrderBy(_ => rng.Next())) part.Add(image, o);
+            i += part.ImageCount;
+            sum.Add(ReferringTotals.FromCounts(part.Totals().ToCounts()));   // persisted and read back as the coordinator does
+        }
+        Assert.Equal(expected, sum.Compute());
+        Assert.Equal(outcomes.Average(t => MaskIoU.IoU(t.Outcome.Intersection, t.Outcome.Union)), expected.MIoU, 12);
+
+        // Element-wise addition of the counter vectors is the merge (what MetricTotals does).
+        var a = one.Totals().ToCounts();
+        var doubled = ReferringTotals.FromCounts(a.Zip(a, (x, y) => x + y).ToArray());
+        Assert.Equal((expected.Acc1, expected.MIoU, expected.OIoU, 2 * expected.Expressions), (doubled.Compute().Acc1, doubled.Compute().MIoU, doubled.Compute().OIoU, doubled.Compute().Expressions));
+        Assert.Throws<ArgumentException>(() => ReferringTotals.FromCounts([1, 2, 3]));
+    }
 }
