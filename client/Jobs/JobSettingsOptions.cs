@@ -26,10 +26,14 @@ public sealed class JobSettingsOptions
         Output = new("--output") { Description = "Jobs folder: each job writes metrics.json, masks/, embeddings/, overlays/ into <output>/<job id>.", DefaultValueFactory = _ => outputRoot };
     }
 
-    public Option<string?> Dataset { get; } = new("--dataset") { Description = "Dataset root (openimages, coco) or manifest (jsonl); must be readable by every silo." };
-    public Option<string> Format => field ??= new("--format") { Description = "openimages, coco or jsonl.", DefaultValueFactory = _ => d.Format };
-    public Option<string?> Split => field ??= new("--split") { Description = "Split (openimages: validation, coco: val2017).", DefaultValueFactory = _ => d.Split };
-    public Option<string?> Classes => field ??= new("--classes") { Description = "Class list (jsonl), or a classes-segmentation.txt override (openimages).", DefaultValueFactory = _ => d.ClassesFile };
+    public Option<string?> Dataset { get; } = new("--dataset") { Description = "Dataset root (openimages, coco, voc, pascal-context, refcoco*, phrasecut) or manifest (jsonl); must be readable by every silo." };
+    public Option<string> Format => field ??= new("--format")
+    {
+        Description = "Class retrieval: openimages, coco, jsonl, voc, pascal-context. Referring expressions (Acc@1/5/10, mIoU, oIoU): refcoco, refcoco+, refcocog, phrasecut.",
+        DefaultValueFactory = _ => d.Format,
+    };
+    public Option<string?> Split => field ??= new("--split") { Description = "Split (openimages: validation, coco: val2017; voc, pascal-context, refcoco*, phrasecut: val; refcoco/+: also testA, testB; refcocog: test).", DefaultValueFactory = _ => d.Split };
+    public Option<string?> Classes => field ??= new("--classes") { Description = "Class list (jsonl; voc/pascal-context: names in label order), or a classes-segmentation.txt override (openimages).", DefaultValueFactory = _ => d.ClassesFile };
     public Option<bool> IncludeCrowd => field ??= new("--include-crowd") { Description = "coco: also use crowd annotations as query masks.", DefaultValueFactory = _ => d.IncludeCrowd };
     public Option<int> MaxImages => field ??= new("--max-images") { Description = "Stop after this many images (0 = all).", DefaultValueFactory = _ => d.MaxImages };
 
@@ -39,6 +43,7 @@ public sealed class JobSettingsOptions
     public Option<string?> Pretrained => field ??= new("--pretrained") { Description = "Pretrained tag (openai selects QuickGELU).", DefaultValueFactory = _ => d.PretrainedTag };
     public Option<string?> Tokenizer => field ??= new("--tokenizer") { Description = "bpe_simple_vocab_16e6.txt.gz, vocab.json, or a folder with vocab.json + merges.txt.", DefaultValueFactory = _ => d.Tokenizer };
     public Option<int> ImageSize => field ??= new("--image-size") { Description = "Input side in pixels.", DefaultValueFactory = _ => d.ImageSize };
+    public Option<string> Resize => field ??= new("--resize") { Description = "pil (the reference's 8-bit bicubic, bit-exact with its preprocessing) or float (libtorch's bicubic on floats).", DefaultValueFactory = _ => d.Resize };
     public Option<string> Templates => field ??= new("--templates") { Description = "imagenet80 or single.", DefaultValueFactory = _ => d.Templates };
     public Option<long> Seed => field ??= new("--seed") { Description = "Seed of random weights (without --weights).", DefaultValueFactory = _ => d.Seed };
 
@@ -50,7 +55,12 @@ public sealed class JobSettingsOptions
     public Option<string> InversionPath => field ??= new("--inversion-path") { Description = "How ∂s/∂A is computed: auto, vanilla, explicit or implicit.", DefaultValueFactory = _ => d.InversionPath };
     public Option<int> Iterations => field ??= new("--iterations") { Description = "MaskInversion steps K.", DefaultValueFactory = _ => d.Iterations };
     public Option<double> LearningRate => field ??= new("--lr") { Description = "AdamW learning rate.", DefaultValueFactory = _ => d.LearningRate };
-    public Option<double> Alpha => field ??= new("--alpha") { Description = "Weight of the regulariser toward the image embedding (5 for referring expressions).", DefaultValueFactory = _ => d.Alpha };
+    public Option<double> Alpha => field ??= new("--alpha")
+    {
+        Description = $"Weight of the regulariser toward the image embedding. Default {d.Alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)}; " +
+            $"for referring formats ({string.Join(", ", DatasetFormats.Referring)}) the paper's {DatasetFormats.ReferringAlpha.ToString(System.Globalization.CultureInfo.InvariantCulture)} unless given.",
+        DefaultValueFactory = _ => d.Alpha,
+    };
     public Option<double> WeightDecay => field ??= new("--weight-decay") { Description = "AdamW weight decay (the paper: 0).", DefaultValueFactory = _ => d.WeightDecay };
 
     public Option<string> Output { get; }
@@ -63,7 +73,7 @@ public sealed class JobSettingsOptions
     IEnumerable<Option> Of(Groups g) => g switch
     {
         Groups.Dataset => [Dataset, Format, Split, Classes, IncludeCrowd, MaxImages],
-        Groups.Model => [ModelFamily, Model, Weights, Pretrained, Tokenizer, ImageSize, Templates, Seed],
+        Groups.Model => [ModelFamily, Model, Weights, Pretrained, Tokenizer, ImageSize, Resize, Templates, Seed],
         Groups.Methods => [Methods, InversionPath, Iterations, LearningRate, Alpha, WeightDecay],
         Groups.Outputs => [Output, Embeddings, Overlays],
         Groups.Dispatch => [InFlight, MaxAttempts],
@@ -96,14 +106,17 @@ public sealed class JobSettingsOptions
             s = s with
             {
                 ModelFamily = r.GetValue(ModelFamily), Model = Full(r.GetValue(Model)), Weights = Full(r.GetValue(Weights)), PretrainedTag = r.GetValue(Pretrained),
-                Tokenizer = Full(r.GetValue(Tokenizer)), ImageSize = r.GetValue(ImageSize), Templates = r.GetValue(Templates)!, Seed = r.GetValue(Seed),
+                Tokenizer = Full(r.GetValue(Tokenizer)), ImageSize = r.GetValue(ImageSize), Resize = r.GetValue(Resize)!, Templates = r.GetValue(Templates)!,
+                Seed = r.GetValue(Seed),
             };
         if (groups.HasFlag(Groups.Methods))
             s = s with
             {
                 Methods = r.GetValue(Methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 InversionPath = r.GetValue(InversionPath)!, Iterations = r.GetValue(Iterations), LearningRate = r.GetValue(LearningRate),
-                Alpha = r.GetValue(Alpha), WeightDecay = r.GetValue(WeightDecay),
+                // Referring expressions: the paper's α unless the command line gives one (the format is known by now).
+                Alpha = r.GetResult(Alpha) is { Implicit: false } || !DatasetFormats.IsReferring(s.Format) ? r.GetValue(Alpha) : DatasetFormats.ReferringAlpha,
+                WeightDecay = r.GetValue(WeightDecay),
             };
         if (groups.HasFlag(Groups.Outputs))
             s = s with

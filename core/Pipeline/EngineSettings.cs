@@ -1,3 +1,4 @@
+using MaskInversion.Core.Imaging;
 using MaskInversion.Core.Inversion;
 
 namespace MaskInversion.Core.Pipeline;
@@ -18,6 +19,8 @@ public sealed record EngineSettings
     /// <summary>bpe_simple_vocab_16e6.txt.gz, a vocab.json, or a folder with vocab.json + merges.txt.</summary>
     public string? Tokenizer { get; init; }
     public int ImageSize { get; init; } = 448;
+    /// <summary>How images are resized to <see cref="ImageSize"/>: the reference's 8-bit PIL bicubic (default) or libtorch's on floats.</summary>
+    public ResizeMode Resize { get; init; } = ResizeMode.Pil;
     /// <summary>"auto" (CUDA when libtorch has it, else CPU), "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; init; } = "auto";
     /// <summary>Class display names; the index is the class id used in metrics.</summary>

@@ -65,7 +65,7 @@ public sealed class OpenClipRegionModel : IRegionModel
         this.tokenizer = tokenizer;
         model.to(Device);
         model.eval();
-        Preprocessor = new Preprocessor(settings.ImageSize);
+        Preprocessor = new Preprocessor(settings.ImageSize, resize: settings.Resize);
         Inverter = new MaskInverter(model.visual);
         if (settings.ClassNames.Count > 0)
         {

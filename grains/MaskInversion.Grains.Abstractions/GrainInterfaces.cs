@@ -26,6 +26,16 @@ public interface IImageGrain : IGrainWithStringKey
     Task<ImageOutcome> ProcessAsync(ImageWork work);
 }
 
+/// <summary>One image of a referring-expression job (key: "jobId/imageId"), on compute silos only. The image is the
+/// unit here: its expressions rank all its candidate masks together, so it prepares the image once, has the executor
+/// embed every candidate and rank them for every expression, and records the whole outcome (candidates' records and
+/// expressions' outcomes) once; a repeat returns the record without computing.</summary>
+public interface IReferringImageGrain : IGrainWithStringKey
+{
+    [ResponseTimeout("00:30:00")]
+    Task<ImageOutcome> ProcessAsync(ImageWork work);
+}
+
 /// <summary>One query mask (key: "jobId/imageId/maskId"); keeps its record so a repeat returns it unchanged.</summary>
 public interface IMaskGrain : IGrainWithStringKey
 {

@@ -22,9 +22,19 @@ public sealed record MaskWork(
     [property: Id(3)] MaskSourceData Source,
     [property: Id(4)] bool Overlay);
 
+/// <summary>A referring expression of an image and the id of the mask (one of the image's) it refers to.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ExpressionWork(
+    [property: Id(0)] string ExpressionId,
+    [property: Id(1)] string Text,
+    [property: Id(2)] string MaskId);
+
 /// <summary>One image and its masks, sent by the coordinator to the image grain keyed jobId/imageId.</summary>
 /// <param name="Job">The job's normalised settings (the same object for every image of a job).</param>
-/// <param name="ClassNames">The dataset's class names, in class-index order (the engine's prompts).</param>
+/// <param name="ClassNames">The dataset's class names, in class-index order (the engine's prompts); empty for
+/// referring jobs, which score expressions, not classes.</param>
+/// <param name="Expressions">Referring jobs: the image's expressions, each to be matched against all of
+/// <paramref name="Masks"/> (the candidates); null for class retrieval.</param>
 [GenerateSerializer, Immutable]
 public sealed record ImageWork(
     [property: Id(0)] string JobId,
@@ -32,7 +42,8 @@ public sealed record ImageWork(
     [property: Id(2)] string ImagePath,
     [property: Id(3)] MaskWork[] Masks,
     [property: Id(4)] JobSettings Job,
-    [property: Id(5)] string[] ClassNames);
+    [property: Id(5)] string[] ClassNames,
+    [property: Id(6)] ExpressionWork[]? Expressions = null);
 
 /// <summary>One (mask, method) outcome: top-k class indices with scores, final Dice for inversions.</summary>
 [GenerateSerializer, Immutable]
@@ -51,10 +62,32 @@ public sealed record MaskRecord(
     [property: Id(2)] MethodResult[] Results,
     [property: Id(3)] string? Error);
 
+/// <summary>One referring expression under one method: where its true mask ranked among the image's candidates, the
+/// top-ranked (predicted) mask, and that mask's pixel overlap with the true one (at the true mask's resolution).</summary>
+/// <param name="Rank">0-based rank of the true mask (0 = retrieved first).</param>
+[GenerateSerializer, Immutable]
+public sealed record ExpressionResult(
+    [property: Id(0)] string Method,
+    [property: Id(1)] int Rank,
+    [property: Id(2)] string PredictedMaskId,
+    [property: Id(3)] long Intersection,
+    [property: Id(4)] long Union);
+
+/// <summary>A referring expression's outcome under every method of the job, or why it could not be scored (its true
+/// mask could not be read, the image's engine failed).</summary>
+[GenerateSerializer, Immutable]
+public sealed record ExpressionRecord(
+    [property: Id(0)] string ExpressionId,
+    [property: Id(1)] string TrueMaskId,
+    [property: Id(2)] ExpressionResult[] Results,
+    [property: Id(3)] string? Error);
+
 /// <summary>The small per-image record an image grain returns to the coordinator.</summary>
 /// <param name="Error">Image-level failure (unreadable image); the masks then carry it too.</param>
+/// <param name="Expressions">Referring jobs: one record per expression of the image; null otherwise.</param>
 [GenerateSerializer, Immutable]
 public sealed record ImageOutcome(
     [property: Id(0)] string ImageId,
     [property: Id(1)] MaskRecord[] Masks,
-    [property: Id(2)] string? Error);
+    [property: Id(2)] string? Error,
+    [property: Id(3)] ExpressionRecord[]? Expressions = null);

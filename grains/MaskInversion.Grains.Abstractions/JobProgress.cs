@@ -42,14 +42,29 @@ public sealed record RetrievalSummary(
     [property: Id(4)] long Masks,
     [property: Id(5)] ClassCounts[] PerClass);
 
-/// <summary>Dataset-wide figures of one method, one member per metric of the job's metric registry (a referring
-/// metric adds its own).</summary>
+/// <summary>Referring-expression figures of one method (paper §4): the true mask retrieved at rank 1/5/10, the mean
+/// and the overall IoU of the top-ranked mask with the true one.</summary>
+/// <param name="OIoU">Total intersection over total union, over all expressions.</param>
+/// <param name="Images">Images with at least one scored expression.</param>
+[GenerateSerializer, Immutable]
+public sealed record ReferringSummary(
+    [property: Id(0)] double Acc1,
+    [property: Id(1)] double Acc5,
+    [property: Id(2)] double Acc10,
+    [property: Id(3)] double MIoU,
+    [property: Id(4)] double OIoU,
+    [property: Id(5)] long Expressions,
+    [property: Id(6)] long Images);
+
+/// <summary>Dataset-wide figures of one method, one member per metric of the job's metric registry; a metric that
+/// counted nothing for the job (retrieval in a referring job, referring in a class job) leaves its member null.</summary>
 /// <param name="MeanDice">Mean final soft Dice of the method's inversions; null for methods that do not invert.</param>
 [GenerateSerializer, Immutable]
 public sealed record MethodSummary(
     [property: Id(0)] string Method,
     [property: Id(1)] RetrievalSummary? Retrieval = null,
-    [property: Id(2)] double? MeanDice = null);
+    [property: Id(2)] double? MeanDice = null,
+    [property: Id(3)] ReferringSummary? Referring = null);
 
 [GenerateSerializer, Immutable]
 public sealed record JobResults(

@@ -11,7 +11,8 @@ namespace MaskInversion.Grains;
 public sealed record JobSettings
 {
     // The dataset and how to read it (core: DatasetReaderOptions).
-    /// <summary>openimages, coco or jsonl.</summary>
+    /// <summary>openimages, coco, jsonl, voc, pascal-context (class retrieval) or refcoco, refcoco+, refcocog, phrasecut
+    /// (referring expressions, <see cref="DatasetFormats.IsReferring"/>).</summary>
     [Id(0)] public string Format { get; init; } = "openimages";
     [Id(1)] public string DatasetRoot { get; init; } = "";
     [Id(2)] public string? Split { get; init; }
@@ -33,6 +34,9 @@ public sealed record JobSettings
     [Id(10)] public string? PretrainedTag { get; init; }
     [Id(11)] public string? Tokenizer { get; init; }
     [Id(12)] public int ImageSize { get; init; } = 448;
+    /// <summary>pil (the reference's 8-bit bicubic resize, bit-exact with its preprocessing) or float (libtorch's
+    /// antialiased bicubic on float pixels).</summary>
+    [Id(26)] public string Resize { get; init; } = "pil";
     /// <summary>imagenet80 or single.</summary>
     [Id(13)] public string Templates { get; init; } = "imagenet80";
     /// <summary>Seed of random weights (when no checkpoint is given).</summary>
@@ -47,7 +51,8 @@ public sealed record JobSettings
     /// <summary>K, the optimisation steps per mask.</summary>
     [Id(17)] public int Iterations { get; init; } = 10;
     [Id(18)] public double LearningRate { get; init; } = 0.1;
-    /// <summary>Weight of α·(1 − cos(LET, LET₀)): 5 for referring expressions, 0 for class retrieval.</summary>
+    /// <summary>Weight of α·(1 − cos(LET, LET₀)): 5 for referring expressions, 0 for class retrieval (the client sets
+    /// <see cref="DatasetFormats.ReferringAlpha"/> for referring formats unless given).</summary>
     [Id(19)] public double Alpha { get; init; }
     [Id(20)] public double WeightDecay { get; init; }
 
@@ -67,4 +72,17 @@ public sealed record JobSettings
     /// <summary>Value equality including the method list (records compare arrays by reference).</summary>
     public bool SameAs(JobSettings other) =>
         this with { Methods = [] } == other with { Methods = [] } && Methods.SequenceEqual(other.Methods, StringComparer.Ordinal);
+}
+
+/// <summary>Dataset formats by task, for code that must not load the core (the thin client): a test checks these
+/// agree with the core's DatasetReaders.</summary>
+public static class DatasetFormats
+{
+    /// <summary>Formats whose images carry referring expressions: the job scores expressions (Acc@1/5/10, mIoU, oIoU).</summary>
+    public static IReadOnlyList<string> Referring { get; } = ["refcoco", "refcoco+", "refcocog", "phrasecut"];
+
+    /// <summary>The paper's α for referring expressions.</summary>
+    public const double ReferringAlpha = 5;
+
+    public static bool IsReferring(string format) => Referring.Contains(format.ToLowerInvariant());
 }

@@ -1,4 +1,5 @@
 using MaskInversion.Core.Datasets;
+using MaskInversion.Core.Imaging;
 using MaskInversion.Core.Inversion;
 using MaskInversion.Core.Pipeline;
 
@@ -16,7 +17,7 @@ public static class JobSettingsConversion
     public static EngineSettings ToEngineSettings(this JobSettings s, IReadOnlyList<string> classNames, string device = "auto") => new()
     {
         ModelFamily = s.ModelFamily, Model = s.Model, Weights = s.Weights, PretrainedTag = s.PretrainedTag, Tokenizer = s.Tokenizer,
-        ImageSize = s.ImageSize, Device = device, ClassNames = classNames, Templates = s.Templates, TopK = 10, RandomSeed = s.Seed,
+        ImageSize = s.ImageSize, Resize = ParseResize(s.Resize), Device = device, ClassNames = classNames, Templates = s.Templates, TopK = 10, RandomSeed = s.Seed,
         Inversion = s.ToInversionOptions(),
         ReturnedMapSize = OverlayMapSize,
     };
@@ -42,8 +43,21 @@ public static class JobSettingsConversion
         if (s.MaxInFlight < 1) throw new ArgumentException($"MaxInFlight must be ≥ 1, got {s.MaxInFlight}.");
         if (s.MaxAttempts < 1) throw new ArgumentException($"MaxAttempts must be ≥ 1, got {s.MaxAttempts}.");
         s.ToInversionOptions().Validate();
-        return s with { Methods = s.ToRegionMethods().Select(m => m.Name).ToArray(), InversionPath = s.InversionPath.ToLowerInvariant() };
+        ParseResize(s.Resize);
+        if (DatasetFormats.IsReferring(s.Format) && s.Tokenizer is null)
+            throw new ArgumentException($"A {s.Format} job needs a tokenizer (Tokenizer, --tokenizer): its referring expressions are embedded as text.");
+        return s with
+        {
+            Methods = s.ToRegionMethods().Select(m => m.Name).ToArray(), InversionPath = s.InversionPath.ToLowerInvariant(), Resize = s.Resize.ToLowerInvariant(),
+        };
     }
+
+    static ResizeMode ParseResize(string resize) => resize.ToLowerInvariant() switch
+    {
+        "pil" => ResizeMode.Pil,
+        "float" => ResizeMode.Float,
+        _ => throw new ArgumentException($"Unknown resize '{resize}'; expected pil (the reference's 8-bit bicubic) or float."),
+    };
 
     static InversionPath ParsePath(string path) =>
         path.Length > 0 && path.All(char.IsAsciiLetter) && Enum.TryParse<InversionPath>(path, ignoreCase: true, out var p)

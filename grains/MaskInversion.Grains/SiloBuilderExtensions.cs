@@ -20,7 +20,7 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton<ComputeExecutor>();
         builder.Services.AddSingleton<JobMetricRegistry>();
-        builder.AddJobMetric<RetrievalJobMetric>().AddJobMetric<DiceJobMetric>();
+        builder.AddJobMetric<RetrievalJobMetric>().AddJobMetric<DiceJobMetric>().AddJobMetric<ReferringJobMetric>();
         // A resume period under Orleans' one-minute reminder floor (the process tests use seconds) lowers the floor
         // instead of failing the registration.
         builder.Services.AddOptions<ReminderOptions>().Configure<IOptions<RecoveryOptions>>((reminders, recovery) =>
@@ -32,6 +32,7 @@ public static class SiloBuilderExtensions
             if (!options.Compute)
             {
                 types.Classes.Remove(typeof(ImageGrain));
+                types.Classes.Remove(typeof(ReferringImageGrain));
                 types.Classes.Remove(typeof(MaskGrain));
             }
             if (!options.Coordinator)

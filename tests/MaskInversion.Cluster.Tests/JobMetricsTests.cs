@@ -57,4 +57,52 @@ public sealed class JobMetricsTests
         Assert.Null(closed.Single(s => s.Method == "clip").MeanDice);
         Assert.Equal(["dice", "retrieval"], persisted.Keys.Order());
     }
+
+    /// <summary>Referring outcomes folded at random checkpoints give exactly what one core accumulator gives over them
+    /// all (the IoU sum included); errors and class-only outcomes count nothing; retrieval reports nothing in a
+    /// referring job.</summary>
+    [Fact]
+    public void Referring_totals_equal_one_accumulator_over_the_whole_job()
+    {
+        var registry = new JobMetricRegistry([new RetrievalJobMetric(), new DiceJobMetric(), new ReferringJobMetric()]);
+        var metrics = new JobMetrics(registry, new Dictionary<string, Dictionary<string, MetricTotals>>());
+        string[] methods = ["maskinversion", "crop"];
+        var expected = methods.ToDictionary(m => m, _ => new ReferringAccumulator());
+        var rng = new Random(3);
+        for (int i = 0; i < 60; i++)
+        {
+            var imageId = $"img{i}";
+            var expressions = Enumerable.Range(0, 1 + rng.Next(4)).Select(k =>
+            {
+                if (k == 3) return new ExpressionRecord($"e{k}", "m0", [], "its mask m0 could not be read");
+                var results = methods.Select(method =>
+                {
+                    long union = rng.Next(1, 100_000);
+                    var r = new ExpressionResult(method, rng.Next(0, 6), $"m{rng.Next(4)}", rng.NextInt64(0, union + 1), union);
+                    expected[method].Add(imageId, new ReferringOutcome($"e{k}", r.Rank, r.Intersection, r.Union, r.PredictedMaskId));
+                    return r;
+                }).ToArray();
+                return new ExpressionRecord($"e{k}", "m0", results, null);
+            }).ToArray();
+            var masks = new[] { new MaskRecord("m0", -1, [new MethodResult("maskinversion", [], [], 0.5f, null)], null) };
+            var outcome = new ImageOutcome(imageId, masks, null, expressions);
+            metrics.Add(new DatasetImage(imageId, "", []), outcome);
+            if (i % 3 == 0) metrics.Add(new DatasetImage(imageId, "", []), outcome);   // a repeat in the same segment counts once
+            if (rng.Next(5) == 0) metrics.Checkpoint();
+        }
+        // A class job's outcomes (no expressions) add nothing to the referring totals.
+        metrics.Add(new DatasetImage("class", "", []), new ImageOutcome("class", [new MaskRecord("c", 1, [new MethodResult("crop", [1], [1f], null, null)], null)], null));
+        metrics.Checkpoint();
+
+        foreach (var s in metrics.Summaries(methods, 61))
+        {
+            var e = expected[s.Method].Compute();
+            var r = s.Referring!;
+            Assert.True(e.Expressions > 60);
+            Assert.Equal((e.Acc1, e.Acc5, e.Acc10, e.MIoU, e.OIoU, e.Expressions, (long)e.Images), (r.Acc1, r.Acc5, r.Acc10, r.MIoU, r.OIoU, r.Expressions, r.Images));
+        }
+        // Only the class outcome fed retrieval: crop has it, maskinversion reports none.
+        Assert.Null(metrics.Summaries(["maskinversion"], 61)[0].Retrieval);
+        Assert.Equal(1, metrics.Summaries(["crop"], 61)[0].Retrieval!.Masks);
+    }
 }

@@ -106,16 +106,19 @@ public sealed class JobTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
     }
 }
 
-/// <summary>Class retrieval on a Pascal-VOC-layout dataset: label-map masks (one per class present) reach the compute
-/// silos with their label value and are rasterised there.</summary>
+/// <summary>Class retrieval on Pascal label maps (VOC's palette-index PNGs, Pascal Context's 8-bit gray ones): masks (one
+/// per class present) reach the compute silos with their label value and are rasterised there; the figures equal the
+/// engine run directly.</summary>
 public sealed class LabelMapJobTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
 {
-    [Fact]
-    public async Task Voc_label_maps_run_as_a_job()
+    [Theory]
+    [InlineData("voc", "VOC2012", "SegmentationClass", "ImageSets/Segmentation")]
+    [InlineData("pascal-context", "VOC2010", "SegmentationClassContext", "ImageSets/SegmentationContext")]
+    public async Task Label_maps_run_as_a_job(string format, string year, string labels, string splits)
     {
         using var data = new JobFixtureData(images: 1, faults: false);
-        var root = Path.Combine(data.Folder, "VOCdevkit", "VOC2012");
-        foreach (var d in new[] { "JPEGImages", "SegmentationClass", "ImageSets/Segmentation" }) Directory.CreateDirectory(Path.Combine(root, d));
+        var root = Path.Combine(data.Folder, "VOCdevkit", year);
+        foreach (var d in new[] { "JPEGImages", labels, splits }) Directory.CreateDirectory(Path.Combine(root, d));
         var generator = new MaskInversion.Core.Synthetic.SceneGenerator(5, new MaskInversion.Core.Synthetic.SceneOptions { Width = 48, Height = 48, MinObjects = 2, MaxObjects = 3 });
         var ids = new List<string>();
         int masks = 0;
@@ -125,28 +128,39 @@ public sealed class LabelMapJobTests(ClusterFixture fixture) : IClassFixture<Clu
             var id = $"2007_00000{s}";
             ids.Add(id);
             MaskInversion.Core.Imaging.PngWriter.Save(scene.Image, Path.Combine(root, "JPEGImages", id + ".jpg"));
-            var labels = new byte[48 * 48];
+            var map = new byte[48 * 48];
             for (int k = 0; k < scene.Objects.Count; k++)
-                for (int p = 0; p < labels.Length; p++) if (scene.Objects[k].Mask.Data[p] != 0) labels[p] = (byte)(3 * s + k + 1);
-            labels[0] = 255; // void
-            var info = new SkiaSharp.SKImageInfo(48, 48, SkiaSharp.SKColorType.Gray8, SkiaSharp.SKAlphaType.Opaque);
-            var pin = System.Runtime.InteropServices.GCHandle.Alloc(labels, System.Runtime.InteropServices.GCHandleType.Pinned);
-            try
-            {
-                using var pixmap = new SkiaSharp.SKPixmap(info, pin.AddrOfPinnedObject(), info.RowBytes);
-                using var png = pixmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100)!;
-                File.WriteAllBytes(Path.Combine(root, "SegmentationClass", id + ".png"), png.ToArray());
-            }
-            finally { pin.Free(); }
+                for (int p = 0; p < map.Length; p++) if (scene.Objects[k].Mask.Data[p] != 0) map[p] = (byte)(3 * s + k + 1);
+            map[0] = 255; // void
+            WriteGrayPng(Path.Combine(root, labels, id + ".png"), map, 48, 48);
             masks += scene.Objects.Count;
         }
-        File.WriteAllLines(Path.Combine(root, "ImageSets/Segmentation/val.txt"), ids);
+        File.WriteAllLines(Path.Combine(root, splits, "val.txt"), ids);
 
-        var spec = data.Settings("voc") with { Format = "voc", DatasetRoot = Path.Combine(data.Folder, "VOCdevkit"), Split = "val", DatasetName = "voc" };
-        var job = fixture.Cluster.Client.GetGrain<IJobCoordinatorGrain>("job-voc");
+        var spec = data.Settings(format) with { Format = format, DatasetRoot = Path.Combine(data.Folder, "VOCdevkit"), Split = "val", DatasetName = format };
+        var expected = data.Direct(spec);
+        var job = fixture.Cluster.Client.GetGrain<IJobCoordinatorGrain>("job-" + format);
         await job.SubmitAsync(spec);
         var done = await TestCluster.WaitAsync(job, TimeSpan.FromMinutes(2));
         Assert.Equal(JobState.Completed, done.State);
         Assert.Equal((3, masks, 0), (done.ImagesDone, done.MasksDone, done.MasksFailed));
+        var results = await job.GetResultsAsync();
+        Expect.SameCounts(expected, results);
+        Assert.All(results.Methods, m => Assert.Null(m.Referring));
+        // Class names are the layout's: label 1 is the first class.
+        Assert.Equal(format == "voc" ? MaskInversion.Core.Datasets.PascalClasses.Voc : MaskInversion.Core.Datasets.PascalClasses.Context59, results.ClassNames);
+    }
+
+    static void WriteGrayPng(string path, byte[] values, int width, int height)
+    {
+        var info = new SkiaSharp.SKImageInfo(width, height, SkiaSharp.SKColorType.Gray8, SkiaSharp.SKAlphaType.Opaque);
+        var pin = System.Runtime.InteropServices.GCHandle.Alloc(values, System.Runtime.InteropServices.GCHandleType.Pinned);
+        try
+        {
+            using var pixmap = new SkiaSharp.SKPixmap(info, pin.AddrOfPinnedObject(), info.RowBytes);
+            using var png = pixmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100)!;
+            File.WriteAllBytes(path, png.ToArray());
+        }
+        finally { pin.Free(); }
     }
 }

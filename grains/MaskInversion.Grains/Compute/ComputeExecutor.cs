@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using MaskInversion.Core.Pipeline;
+using MaskInversion.Core.Referring;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -34,6 +35,16 @@ public sealed class ComputeExecutor : IDisposable
         public MaskInput Mask { get; } = mask;
         public bool Overlay { get; } = overlay;
         public TaskCompletionSource<IReadOnlyList<MaskResult>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    sealed class ReferItem(PreparedImageHandle image, IReadOnlyList<MaskInput> candidates, IReadOnlyList<ReferringQuery> queries,
+        IReadOnlySet<string> overlays) : Item
+    {
+        public PreparedImageHandle Image { get; } = image;
+        public IReadOnlyList<MaskInput> Candidates { get; } = candidates;
+        public IReadOnlyList<ReferringQuery> Queries { get; } = queries;
+        public IReadOnlySet<string> Overlays { get; } = overlays;
+        public TaskCompletionSource<ReferringImageResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     sealed class ReleaseItem(PreparedImageHandle image) : Item
@@ -110,6 +121,20 @@ public sealed class ComputeExecutor : IDisposable
         return await item.Done.Task;
     }
 
+    /// <summary>A referring image's whole work in one call: every candidate embedded under every method of the job in one
+    /// batch, and ranked for every expression (core's <see cref="ReferringEvaluator"/>, as a direct run computes it).
+    /// The region embeddings stay on this silo unless the job saves them; maps are only drawn into overlays.</summary>
+    /// <param name="overlays">Candidates whose image, mask and final maps are written as PNGs.</param>
+    /// <exception cref="ImageNotPreparedException">The handle is another executor's, or released.</exception>
+    public async Task<ReferringImageResult> ReferAsync(PreparedImageHandle image, IReadOnlyList<MaskInput> candidates,
+        IReadOnlyList<ReferringQuery> queries, IReadOnlySet<string> overlays, CancellationToken ct = default)
+    {
+        CheckIssuedHere(image);
+        var item = new ReferItem(image, candidates, queries, overlays);
+        await EnqueueAsync(item, ct);
+        return await item.Done.Task;
+    }
+
     /// <summary>Frees the image's slot; masks still pending fail with <see cref="ImageNotPreparedException"/>.
     /// Releasing twice, or another executor's handle, does nothing.</summary>
     public Task ReleaseAsync(PreparedImageHandle image) =>
@@ -177,6 +202,11 @@ public sealed class ComputeExecutor : IDisposable
                     if (slot.Pending.Count == 0) slot.FirstPendingTicks = Stopwatch.GetTimestamp();
                     slot.Pending.Add(e);
                 }
+                break;
+            case ReferItem f:
+                if (slots.TryGetValue(f.Image.Slot, out var referring)) RunReferring(referring, f);
+                else f.Done.TrySetException(new ImageNotPreparedException(
+                    $"Image '{f.Image.ImageId}' (slot {f.Image.Slot}) is no longer prepared on this silo: it was released; prepare it again."));
                 break;
             case ReleaseItem r:
                 Release(r.Image.Slot);
@@ -262,6 +292,25 @@ public sealed class ComputeExecutor : IDisposable
         catch (Exception ex)
         {
             foreach (var item in batch) item.Done.TrySetException(ex);
+        }
+    }
+
+    void RunReferring(Slot slot, ReferItem f)
+    {
+        try
+        {
+            var result = new ReferringEvaluator(slot.Engine).EvaluateImage(slot.Image, f.Candidates, f.Queries, slot.Plan.Methods);
+            Interlocked.Increment(ref evaluateCalls);
+            Interlocked.Add(ref masksEvaluated, f.Candidates.Count);
+            slot.Evaluated += f.Candidates.Count;
+            foreach (var c in f.Candidates.Where(c => f.Overlays.Contains(c.MaskId)))
+                OverlayWriter.TryWrite(slot.Plan.OverlayFolder, slot.Image.Image, c, result.Regions.Where(r => r.MaskId == c.MaskId).ToList(), logger);
+            bool keep = slot.Plan.Job.SaveEmbeddings;
+            f.Done.TrySetResult(result with { Regions = result.Regions.Select(r => r with { Embedding = keep ? r.Embedding : null, Map = null }).ToList() });
+        }
+        catch (Exception ex)
+        {
+            f.Done.TrySetException(ex);
         }
     }
 

@@ -23,8 +23,11 @@ sealed class ImageDispatcher(IGrainFactory grains, ILogger logger, Action onRetr
             try
             {
                 // Resolved per attempt: while no compute silo is in the cluster (a restart under way) this throws.
-                var grain = grains.GetGrain<IImageGrain>(GrainKeys.Image(work.JobId, work.ImageId));
-                return await grain.ProcessAsync(work);
+                // A referring image ranks its candidates together: its own grain type (same key, same placement).
+                var key = GrainKeys.Image(work.JobId, work.ImageId);
+                return work.Expressions is null
+                    ? await grains.GetGrain<IImageGrain>(key).ProcessAsync(work)
+                    : await grains.GetGrain<IReferringImageGrain>(key).ProcessAsync(work);
             }
             catch (Exception ex) when (!stopping() && (ClusterUnavailable(ex) || ++counted < work.Job.MaxAttempts))
             {
@@ -36,7 +39,8 @@ sealed class ImageDispatcher(IGrainFactory grains, ILogger logger, Action onRetr
             catch (Exception ex) when (!stopping())
             {
                 var error = $"failed after {attempt} attempts: {ex.GetType().Name}: {ex.Message}";
-                return new ImageOutcome(work.ImageId, work.Masks.Select(m => new MaskRecord(m.MaskId, m.ClassIndex, [], error)).ToArray(), error);
+                return new ImageOutcome(work.ImageId, work.Masks.Select(m => new MaskRecord(m.MaskId, m.ClassIndex, [], error)).ToArray(), error,
+                    work.Expressions?.Select(e => new ExpressionRecord(e.ExpressionId, e.MaskId, [], error)).ToArray());
             }
         }
     }

@@ -160,7 +160,8 @@ public sealed class JobCoordinatorGrain(
         try
         {
             var stream = await DatasetStream.OpenAsync(job.ToReaderOptions());
-            classes = JobClasses.Of(stream.Classes);
+            // A referring job scores expressions against the image's masks; class prompts would only cost text-tower time.
+            classes = DatasetFormats.IsReferring(job.Format) ? new JobClasses([], []) : JobClasses.Of(stream.Classes);
             (S.ClassIds, S.ClassNames) = (classes.Ids, classes.Names);
             stream.Start(count: S.ImagesTotal is null, S.Watermark, new HashSet<long>(S.SettledAbove), job.MaxImages, job.MaxInFlight * 2,
                 ex => logger.LogWarning(ex, "Counting pass of job {Job} failed; progress has no total", JobId), token);
@@ -246,7 +247,8 @@ public sealed class JobCoordinatorGrain(
         if (await counted is { } t) (S.ImagesTotal, S.MasksTotal) = t;
     }
 
-    /// <summary>The image's work: its masks with class indices, the first OverlaySamples masks asking for overlays.</summary>
+    /// <summary>The image's work: its masks with class indices, the first OverlaySamples masks asking for overlays, and in
+    /// referring jobs its expressions (the masks are then their candidates).</summary>
     ImageWork Work(DatasetImage image, JobSettings job)
     {
         var masks = image.Masks.Select(m =>
@@ -255,7 +257,10 @@ public sealed class JobCoordinatorGrain(
             if (overlay) S.OverlaysAssigned++;
             return new MaskWork(m.MaskId, classes.IndexOf(m), m.ClassId, m.Source.ToData(), overlay);
         }).ToArray();
-        return new ImageWork(JobId, image.ImageId, image.ImagePath, masks, job, classes.Names);
+        var expressions = DatasetFormats.IsReferring(job.Format)
+            ? (image.Expressions ?? []).Select(e => new ExpressionWork(e.ExpressionId, e.Text, e.MaskId)).ToArray()
+            : null;
+        return new ImageWork(JobId, image.ImageId, image.ImagePath, masks, job, classes.Names, expressions);
     }
 
     async Task SettleNextAsync(Dictionary<Task<ImageOutcome>, (long Ordinal, DatasetImage Image)> inflight)

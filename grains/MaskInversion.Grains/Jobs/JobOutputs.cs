@@ -1,17 +1,19 @@
 using MaskInversion.Core.Datasets;
+using MaskInversion.Core.Metrics;
 using MaskInversion.Core.Output;
 
 namespace MaskInversion.Grains;
 
 /// <summary>
-/// A job's folder (on a file system every silo reaches): Parquet parts of per-mask rows (masks/) and embeddings
-/// (embeddings/), metrics.json, and overlays/ (written by compute silos). Rows go into the current part; a
+/// A job's folder (on a file system every silo reaches): Parquet parts of per-mask rows (masks/), per-expression rows of
+/// referring jobs (expressions/) and embeddings (embeddings/), metrics.json, and overlays/ (written by compute silos). Rows go into the current part; a
 /// checkpoint commits it, and the coordinator persists the committed count, so parts numbered at or above it are
 /// leftovers of a crash and are deleted on resume — nothing is written twice.
 /// </summary>
 sealed class JobOutputs(string folder, int committedParts) : IAsyncDisposable
 {
     PerMaskResultsParquet? rows;
+    PerExpressionResultsParquet? expressions;
     EmbeddingsParquet? embeddings;
     int part = committedParts;
 
@@ -21,9 +23,11 @@ sealed class JobOutputs(string folder, int committedParts) : IAsyncDisposable
 
     public static string OverlayFolder(JobSettings job) => Path.Combine(job.OutputFolder, "overlays");
 
-    /// <summary>One row per (mask, method), one per failed mask with its error, and the embeddings when returned.</summary>
+    /// <summary>One row per (mask, method), one per failed mask with its error, and the embeddings when returned; in
+    /// referring jobs one row per (expression, method), one per failed expression.</summary>
     public async Task WriteAsync(DatasetImage image, ImageOutcome outcome, JobClasses classes)
     {
+        if (outcome.Expressions is { } scored) await WriteExpressionsAsync(image, scored);
         var labels = image.Masks.ToDictionary(m => m.MaskId, m => m.ClassId ?? m.Expression, StringComparer.Ordinal);
         foreach (var mask in outcome.Masks)
         {
@@ -46,6 +50,24 @@ sealed class JobOutputs(string folder, int committedParts) : IAsyncDisposable
         }
     }
 
+    async Task WriteExpressionsAsync(DatasetImage image, IEnumerable<ExpressionRecord> records)
+    {
+        var texts = (image.Expressions ?? []).ToDictionary(e => e.ExpressionId, e => e.Text, StringComparer.Ordinal);
+        foreach (var e in records)
+        {
+            var text = texts.GetValueOrDefault(e.ExpressionId) ?? "";
+            expressions ??= PerExpressionResultsParquet.Create(PartPath("expressions", part));
+            if (e.Error is not null)
+            {
+                await expressions.AddAsync(new PerExpressionResult(image.ImageId, e.ExpressionId, text, e.TrueMaskId, "", null, null, null, null, null, e.Error));
+                continue;
+            }
+            foreach (var r in e.Results)
+                await expressions.AddAsync(new PerExpressionResult(image.ImageId, e.ExpressionId, text, e.TrueMaskId, r.Method, r.PredictedMaskId,
+                    r.Rank + 1, MaskIoU.IoU(r.Intersection, r.Union), r.Intersection, r.Union, null));
+        }
+    }
+
     /// <summary>A dataset row that could not be read: one row with its error.</summary>
     public Task WriteReadErrorAsync(DatasetError error) =>
         WriteRowAsync(new PerMaskResult(error.ItemId, "", "", null, [], [], null, error.Message));
@@ -59,7 +81,7 @@ sealed class JobOutputs(string folder, int committedParts) : IAsyncDisposable
     /// <summary>Closes the current part; returns the number of committed parts to persist.</summary>
     public async Task<int> CommitAsync()
     {
-        bool wrote = rows is not null || embeddings is not null;
+        bool wrote = rows is not null || expressions is not null || embeddings is not null;
         await DisposeAsync();
         if (wrote) part++;
         return part;
@@ -68,7 +90,7 @@ sealed class JobOutputs(string folder, int committedParts) : IAsyncDisposable
     /// <summary>Deletes parts numbered ≥ <paramref name="fromIndex"/> (uncommitted rows of an earlier run).</summary>
     public void DeleteParts(int fromIndex)
     {
-        foreach (var kind in new[] { "masks", "embeddings" })
+        foreach (var kind in new[] { "masks", "expressions", "embeddings" })
         {
             var dir = Path.Combine(folder, kind);
             if (!Directory.Exists(dir)) continue;
@@ -87,6 +109,7 @@ sealed class JobOutputs(string folder, int committedParts) : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (rows is not null) { await rows.DisposeAsync(); rows = null; }
+        if (expressions is not null) { await expressions.DisposeAsync(); expressions = null; }
         if (embeddings is not null) { await embeddings.DisposeAsync(); embeddings = null; }
     }
 }

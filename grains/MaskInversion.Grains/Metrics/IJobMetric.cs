@@ -7,8 +7,9 @@ namespace MaskInversion.Grains;
 /// One dataset-wide metric of a job, as the coordinator merges it: every settled image's outcome goes into the
 /// current segment; a checkpoint folds the segment's per-method <see cref="MetricTotals"/> into the persisted ones
 /// (a crash drops an unfolded segment, whose images are then redone); results and metrics.json are described
-/// from totals. Registered in <see cref="JobMetricRegistry"/>: class retrieval and inversion Dice today,
-/// referring expressions (Acc, mIoU, oIoU from core's ReferringAccumulator) plug in the same way.
+/// from totals. Registered in <see cref="JobMetricRegistry"/>: class retrieval, inversion Dice and referring
+/// expressions (Acc, mIoU, oIoU from core's ReferringAccumulator). Every metric sees every job's outcomes; one that
+/// counts nothing for a job reports nothing.
 /// </summary>
 public interface IJobMetric
 {

@@ -41,6 +41,8 @@ public sealed class RetrievalJobMetric : IJobMetric
 
     public MethodSummary Summarise(MethodSummary summary, MetricTotals totals, int images)
     {
+        // Nothing counted (a referring job's masks have no class, or no mask settled yet): no retrieval figures.
+        if (totals.Counts.Count == 0) return summary;
         var m = Metrics(totals, images);
         return summary with
         {
@@ -49,5 +51,6 @@ public sealed class RetrievalJobMetric : IJobMetric
         };
     }
 
-    public MethodMetrics Report(MethodMetrics entry, MetricTotals totals, int images) => entry with { Retrieval = Metrics(totals, images) };
+    public MethodMetrics Report(MethodMetrics entry, MetricTotals totals, int images) =>
+        totals.Counts.Count == 0 ? entry : entry with { Retrieval = Metrics(totals, images) };
 }
