@@ -117,6 +117,51 @@ public sealed class ReferringJobTests(ClusterFixture fixture, ITestOutputHelper 
             first.Expressions!.OrderBy(e => e.ExpressionId, StringComparer.Ordinal).Select(e => (e.ExpressionId, e.Results[0].Rank, (string?)e.Results[0].PredictedMaskId)));
     }
 
+    /// <summary>Bad items are errors naming the item and the cause, and the job goes on: an unreadable image fails its
+    /// candidates and expressions; an undecodable instance mask fails itself and the expressions that refer to it, while
+    /// the image's other expressions are ranked among the candidates that remain.</summary>
+    [Fact]
+    public async Task Unreadable_images_and_masks_fail_their_expressions_and_the_job_goes_on()
+    {
+        var bundle = MiniClip.Locate() ?? throw new FileNotFoundException("The bundled MiniCLIP is missing from the build output.");
+        var world = new ReferringWorldOptions();
+        var data = ReferringDataset.WriteRefCoco(Path.Combine(folder, "refcoco"), 3, world.Seed, ReferringWorld.Options(MiniClip.Scenes(96), 3, 3));
+        // Image 2's file is junk; instance 7 (image 3's first object) has RLE counts that do not cover its image.
+        File.WriteAllText(Path.Combine(data.Root, "train2014", "synthetic_000002.png"), "not a PNG");
+        var instances = Path.Combine(data.Root, "instances.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(instances))!;
+        json["annotations"]![6]!["segmentation"]!["counts"] = new System.Text.Json.Nodes.JsonArray(5, 7);
+        File.WriteAllText(instances, json.ToJsonString());
+        var job = new JobSettings
+        {
+            Format = "refcoco", DatasetRoot = data.Root, DatasetName = "synthetic-refcoco-faults",
+            Model = Path.Combine(bundle, MiniClip.ConfigFile), Weights = Path.Combine(bundle, MiniClip.WeightsFile), Tokenizer = bundle,
+            ImageSize = 96, Templates = "single", Methods = ["maskinversion", "clip"], Alpha = 5, Iterations = 2,
+            OutputFolder = Path.Combine(folder, "faults"), OverlaySamples = 0, MaxInFlight = 4,
+        };
+        var grain = fixture.Cluster.Client.GetGrain<IJobCoordinatorGrain>("job-referring-faults");
+        await grain.SubmitAsync(job);
+        var done = await TestCluster.WaitAsync(grain, TimeSpan.FromMinutes(2));
+        Assert.Equal(JobState.Completed, done.State);
+        Assert.Equal((2L, 1L, 5L, 4L), (done.ImagesDone, done.ImagesFailed, done.MasksDone, done.MasksFailed));
+
+        var rows = new List<PerExpressionResult>();
+        foreach (var part in Directory.GetFiles(Path.Combine(job.OutputFolder, "expressions"), "part-*.parquet"))
+            await foreach (var row in PerExpressionResultsParquet.ReadAsync(part)) rows.Add(row);
+        var failed = rows.Where(r => r.Error is not null).ToList();
+        Assert.Equal(3, failed.Count(r => r.ImageId == "2"));
+        Assert.All(failed.Where(r => r.ImageId == "2"), r => Assert.Contains("synthetic_000002.png", r.Error));
+        var badMask = Assert.Single(failed, r => r.ImageId == "3");
+        Assert.Equal("7", badMask.TrueMaskId);
+        Assert.Contains("its mask 7 could not be read", badMask.Error);
+        // Image 3's other two expressions were ranked among its two readable candidates; image 1 is untouched.
+        var scored = rows.Where(r => r.Error is null).ToList();
+        Assert.Equal((2 * 2, 3 * 2), (scored.Count(r => r.ImageId == "3"), scored.Count(r => r.ImageId == "1")));
+        Assert.All(scored.Where(r => r.ImageId == "3"), r => Assert.InRange(r.Rank!.Value, 1, 2));
+        var results = await grain.GetResultsAsync();
+        Assert.All(results.Methods, m => Assert.Equal((5L, 2L), (m.Referring!.Expressions, m.Referring.Images)));
+    }
+
     /// <summary>The same images straight through core's ReferringEvaluator on one engine, from the same settings.</summary>
     static Dictionary<string, ReferringMetrics> Direct(JobSettings job)
     {
