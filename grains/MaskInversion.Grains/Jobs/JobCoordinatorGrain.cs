@@ -99,11 +99,27 @@ public sealed class JobCoordinatorGrain(
 
     public async Task<JobProgress> SubmitAsync(JobSettings settings)
     {
-        var job = settings.Normalise();
+        var result = await TrySubmitAsync(settings);
+        return result.Accepted ? result.Progress! : throw new ArgumentException(result.Refusal(JobId));
+    }
+
+    public async Task<SubmitResult> TrySubmitAsync(JobSettings settings)
+    {
         if (S.Settings is not null)
         {
-            if (!S.Settings.SameAs(job)) throw new InvalidOperationException($"Job '{JobId}' already exists with different settings.");
-            return Progress();
+            JobSettings again;
+            try { again = settings.Normalise(); }
+            catch (ArgumentException ex) { return new SubmitResult(null, ["Settings: " + ex.Message]); }
+            return S.Settings.SameAs(again) ? new SubmitResult(Progress(), [])
+                : new SubmitResult(null, [$"Job: '{JobId}' already exists with different settings; choose another job id (--job)."]);
+        }
+        // Reads the weights' header, the tokenizer and the dataset's class list: off the grain scheduler. The grain is
+        // not reentrant, so a second submit of this id waits for this one.
+        var (job, problems) = await Task.Run(() => JobAdmission.Check(settings));
+        if (job is null)
+        {
+            logger.LogWarning("Job {Job} refused: {Problems}", JobId, string.Join("; ", problems));
+            return new SubmitResult(null, problems);
         }
         S.Settings = job;
         S.State = JobState.Running;
@@ -112,7 +128,7 @@ public sealed class JobCoordinatorGrain(
         await PublishAsync();
         await KeepResumeReminderAsync();
         StartLoop();
-        return Progress();
+        return new SubmitResult(Progress(), []);
     }
 
     public Task<JobProgress> GetProgressAsync() => Task.FromResult(Progress());
@@ -182,6 +198,7 @@ public sealed class JobCoordinatorGrain(
                     if (next.Record.Error is { } error)
                     {
                         S.ReadErrors++;
+                        JobVerdict.RecordFailure(S, error.Message, error.ItemId);
                         await outputs!.WriteReadErrorAsync(error);
                         S.Settle(next.Ordinal);
                         continue;
@@ -195,6 +212,7 @@ public sealed class JobCoordinatorGrain(
             if (!token.IsCancellationRequested) await stream.Completion;   // surfaces a reader failure
             ThrowIfDeactivating();
             S.State = token.IsCancellationRequested ? JobState.Cancelled : JobState.Completed;
+            if (S.State == JobState.Completed && JobVerdict.FailureReason(S) is { } reason) (S.State, S.Error) = (JobState.Failed, reason);
         }
         catch (Exception) when (deactivating)
         {
@@ -276,7 +294,12 @@ public sealed class JobCoordinatorGrain(
         {
             runMasks++;
             if (mask.Error is null) S.MasksDone++;
-            else S.MasksFailed++;
+            else
+            {
+                S.MasksFailed++;
+                JobVerdict.RecordFailure(S, mask.Error, image.ImageId, image.ImagePath, mask.MaskId,
+                    image.Masks.FirstOrDefault(m => m.MaskId == mask.MaskId)?.Source.PngPath);
+            }
         }
         if (outcome.Error is null) S.ImagesDone++;
         else S.ImagesFailed++;
