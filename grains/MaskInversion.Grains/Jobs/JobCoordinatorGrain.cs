@@ -118,7 +118,7 @@ public sealed class JobCoordinatorGrain(
         var (job, problems) = await Task.Run(() => JobAdmission.Check(settings));
         if (job is null)
         {
-            logger.LogWarning("Job {Job} refused: {Problems}", JobId, string.Join("; ", problems));
+            logger.LogInformation("Job {Job} refused: {Problems}", JobId, string.Join("; ", problems));
             return new SubmitResult(null, problems);
         }
         S.Settings = job;
