@@ -160,7 +160,7 @@ public sealed class JobCoordinatorGrain(
     void StartLoop()
     {
         if (loop is { IsCompleted: false }) return;
-        outputs = new JobOutputs(S.Settings!.OutputFolder, S.PartsCommitted);
+        outputs = new JobOutputs(S.Settings!, S.PartsCommitted);
         outputs.DeleteParts(fromIndex: S.PartsCommitted);
         cancel = new CancellationTokenSource();
         if (S.State == JobState.Cancelling) cancel.Cancel();
@@ -252,7 +252,7 @@ public sealed class JobCoordinatorGrain(
     {
         try
         {
-            Metrics.WriteJson(JobOutputs.MetricsPathOf(job), job, S.ClassNames, (int)S.ImagesDone);
+            Metrics.WriteJson(JobOutputs.MetricsPathOf(job), job, S.ClassNames, (int)S.ImagesDone, S.State, S.Error);
         }
         catch (IOException ex)
         {

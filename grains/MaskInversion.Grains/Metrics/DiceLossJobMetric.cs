@@ -3,11 +3,12 @@ using MaskInversion.Core.Output;
 
 namespace MaskInversion.Grains;
 
-/// <summary>Mean final soft Dice between each inversion's LeGrad map and its mask: how well the optimisation
-/// reached its target. Totals: [sum, count]. Shown in results; metrics.json keeps CLIP_benchmark's fields only.</summary>
-public sealed class DiceJobMetric : IJobMetric
+/// <summary>Mean final Dice loss (1 − soft Dice) between each inversion's LeGrad map and its mask: how far the
+/// optimisation stayed from its target, lower is better. Totals: [sum, count]. In results and in metrics.json
+/// (metrics.mean_dice_loss).</summary>
+public sealed class DiceLossJobMetric : IJobMetric
 {
-    public string Name => "dice";
+    public string Name => "dice_loss";
 
     public IJobMetricSegment StartSegment() => new Segment();
 
@@ -22,7 +23,7 @@ public sealed class DiceJobMetric : IJobMetric
                 if (mask.Error is not null) continue;
                 foreach (var r in mask.Results)
                 {
-                    if (r.Dice is not { } d) continue;
+                    if (r.DiceLoss is not { } d) continue;
                     if (!byMethod.TryGetValue(r.Method, out var seen)) byMethod[r.Method] = seen = new();
                     seen.TryAdd((outcome.ImageId, mask.MaskId), d);
                 }
@@ -34,7 +35,8 @@ public sealed class DiceJobMetric : IJobMetric
     }
 
     public MethodSummary Summarise(MethodSummary summary, MetricTotals totals, int images) =>
-        totals.Sums is [var sum, var count, ..] && count > 0 ? summary with { MeanDice = sum / count } : summary;
+        totals.Sums is [var sum, var count, ..] && count > 0 ? summary with { MeanDiceLoss = sum / count } : summary;
 
-    public MethodMetrics Report(MethodMetrics entry, MetricTotals totals, int images) => entry;
+    public MethodMetrics Report(MethodMetrics entry, MetricTotals totals, int images) =>
+        totals.Sums is [var sum, var count, ..] && count > 0 ? entry with { MeanDiceLoss = sum / count } : entry;
 }
