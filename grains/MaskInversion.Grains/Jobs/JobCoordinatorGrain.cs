@@ -173,6 +173,8 @@ public sealed class JobCoordinatorGrain(
         var job = S.Settings!;
         runClock.Restart();
         sinceCheckpointClock.Restart();
+        JobState verdict;
+        string? failure = null;
         try
         {
             var stream = await DatasetStream.OpenAsync(job.ToReaderOptions());
@@ -211,8 +213,8 @@ public sealed class JobCoordinatorGrain(
             while (inflight.Count > 0) await SettleNextAsync(inflight);
             if (!token.IsCancellationRequested) await stream.Completion;   // surfaces a reader failure
             ThrowIfDeactivating();
-            S.State = token.IsCancellationRequested ? JobState.Cancelled : JobState.Completed;
-            if (S.State == JobState.Completed && JobVerdict.FailureReason(S) is { } reason) (S.State, S.Error) = (JobState.Failed, reason);
+            verdict = token.IsCancellationRequested ? JobState.Cancelled : JobState.Completed;
+            if (verdict == JobState.Completed && JobVerdict.FailureReason(S) is { } reason) (verdict, failure) = (JobState.Failed, reason);
         }
         catch (Exception) when (deactivating)
         {
@@ -222,12 +224,16 @@ public sealed class JobCoordinatorGrain(
         catch (Exception ex)
         {
             logger.LogError(ex, "Job {Job} failed", JobId);
-            S.State = JobState.Failed;
-            S.Error = $"{ex.GetType().Name}: {ex.Message}";
+            (verdict, failure) = (JobState.Failed, $"{ex.GetType().Name}: {ex.Message}");
         }
         runClock.Stop();   // masks/s then stays the run's average
+        // The last part and the metrics are committed while the job still shows as running; it shows as ended only
+        // once metrics.json is there, so whoever sees the end state finds the outputs.
         await CheckpointAsync();
+        (S.State, S.Error) = (verdict, failure);
         WriteMetricsJson(job);
+        await state.WriteRecoveringAsync();
+        await PublishAsync();
         await DropResumeReminderAsync();
         logger.LogInformation("Job {Job} {State}: {Images} images, {Masks} masks, {Failed} failed masks", JobId, S.State, S.ImagesDone, S.MasksDone, S.MasksFailed);
     }
