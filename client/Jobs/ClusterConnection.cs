@@ -79,7 +79,10 @@ public sealed class ClusterConnection(IHost host, IGrainFactory grains) : IAsync
     static string Reason(Exception ex)
     {
         while (ex.InnerException is { } inner && ex is AggregateException or OrleansException) ex = inner;
-        return ex is OperationCanceledException ? "timed out" : ex.Message.Split('\n')[0].TrimEnd('.');
+        // Orleans appends its own retry plan ("…, will retry after 488ms"): this client's retries are over.
+        var message = ex.Message.Split('\n')[0];
+        int retry = message.IndexOf(", will retry", StringComparison.Ordinal);
+        return ex is OperationCanceledException ? "timed out" : (retry > 0 ? message[..retry] : message).TrimEnd('.');
     }
 
     /// <summary>The job's coordinator.</summary>

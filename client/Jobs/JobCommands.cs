@@ -93,11 +93,14 @@ public static class JobCommands
                 AnsiConsole.WriteLine("No jobs.");
                 return ExitCodes.Ok;
             }
-            var table = new Table().AddColumns("job", "state", "submitted (UTC)", "dataset", "masks done", "failed", "total", "error");
+            // One line per job (greppable, never wrapped by a table): id, state, submitted, dataset, masks, error.
+            int width = jobs.Max(j => j.JobId.Length);
             foreach (var j in jobs)
-                table.AddRow(Markup.Escape(j.JobId), j.State.ToString(), j.SubmittedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
-                    Markup.Escape(j.DatasetName), Count(j.MasksDone), Count(j.MasksFailed), j.MasksTotal is { } t ? Count(t) : "—", Markup.Escape(j.Error ?? ""));
-            AnsiConsole.Write(table);
+            {
+                var total = j.MasksTotal is { } t ? "/" + Count(t) : "";
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{j.JobId.PadRight(width)}  {j.State,-10}  submitted {j.SubmittedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z  {j.DatasetName}  masks {j.MasksDone}{total} done, {j.MasksFailed} failed{(j.Error is null ? "" : " — " + j.Error)}"));
+            }
             return ExitCodes.Ok;
         });
         return cmd;
