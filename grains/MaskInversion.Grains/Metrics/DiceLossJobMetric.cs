@@ -4,8 +4,9 @@ using MaskInversion.Core.Output;
 namespace MaskInversion.Grains;
 
 /// <summary>Mean final Dice loss (1 − soft Dice) between each inversion's LeGrad map and its mask: how far the
-/// optimisation stayed from its target, lower is better. Totals: [sum, count]. In results and in metrics.json
-/// (metrics.mean_dice_loss).</summary>
+/// optimisation stayed from its target, lower is better. In results and in metrics.json (metrics.mean_dice_loss).
+/// Totals: Counts[0] = [Σ round(loss·2⁴⁰), count], a fixed-point sum, so checkpoints, resumes and shards that add the
+/// same masks in another order give the same mean to the last bit (a float sum would depend on the order).</summary>
 public sealed class DiceLossJobMetric : IJobMetric
 {
     public string Name => "dice_loss";
@@ -31,12 +32,20 @@ public sealed class DiceLossJobMetric : IJobMetric
         }
 
         public IReadOnlyDictionary<string, MetricTotals> Totals() => byMethod.ToDictionary(kv => kv.Key,
-            kv => new MetricTotals { Sums = [kv.Value.Values.Sum(d => (double)d), kv.Value.Count] });
+            kv => new MetricTotals { Counts = { [0] = [kv.Value.Values.Sum(ToFixed), kv.Value.Count] } });
     }
 
+    // A loss is in [0, 1]; 2⁴⁰ keeps 40 fractional bits (more than a float's 24) and room for 2²³ masks in a long.
+    const double Scale = 1L << 40;
+
+    static long ToFixed(float loss) => (long)Math.Round(loss * Scale);
+
+    static double? Mean(MetricTotals totals) =>
+        totals.Counts.TryGetValue(0, out var t) && t is [var sum, var count, ..] && count > 0 ? sum / Scale / count : null;
+
     public MethodSummary Summarise(MethodSummary summary, MetricTotals totals, int images) =>
-        totals.Sums is [var sum, var count, ..] && count > 0 ? summary with { MeanDiceLoss = sum / count } : summary;
+        Mean(totals) is { } mean ? summary with { MeanDiceLoss = mean } : summary;
 
     public MethodMetrics Report(MethodMetrics entry, MetricTotals totals, int images) =>
-        totals.Sums is [var sum, var count, ..] && count > 0 ? entry with { MeanDiceLoss = sum / count } : entry;
+        Mean(totals) is { } mean ? entry with { MeanDiceLoss = mean } : entry;
 }
