@@ -184,10 +184,9 @@ public static class ImageCommands
     static int Run(Func<int> body)
     {
         try { return body(); }
-        catch (Exception e) when (e is ArgumentException or IOException or ImageLoadException or CheckpointException or InvalidDataException or KeyNotFoundException or UnauthorizedAccessException or FormatException)
+        catch (Exception e) when (InputErrors.Is(e))
         {
-            // ArgumentException appends "(Parameter 'x')" and the actual value: the first line says it all.
-            Console.Error.WriteLine($"error: {e.Message.Split('\n')[0].Replace($" (Parameter '{(e as ArgumentException)?.ParamName}')", "")}");
+            Console.Error.WriteLine($"error: {InputErrors.Message(e)}");
             return 2;
         }
     }

@@ -91,7 +91,7 @@ public static class MiniClipCommands
             Directory.CreateDirectory(outDir);
             var classNames = MaskInversion.Core.Synthetic.SceneVocabulary.Default.ClassNames.ToArray();
             MetricsJson.Write(Path.Combine(outDir, "metrics.json"), $"miniclip_scenes_seed{options.Seed}_{options.MinObjects}to{options.MaxObjects}obj",
-                MiniClip.ModelName, "bundled", report.Methods.Select(m => new MethodMetrics(m.Method.Name, m.Metrics)).ToList(), classNames);
+                MiniClip.ModelName, "bundled", report.Methods.Select(m => new MethodMetrics(m.Method.Name, m.Metrics, MeanDiceLoss: m.MeanDiceLoss)).ToList(), classNames);
             if (report.Samples.Count > 0) MiniClipEvaluation.WriteGrid(Path.Combine(outDir, "maps.png"), report.Samples);
 
             var table = new Table().AddColumns("method", "Acc@1", "Acc@5", "Acc@10", "mean per-class recall", "mean Dice loss");

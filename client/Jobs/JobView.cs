@@ -42,37 +42,37 @@ public static class JobView
     }
 
     /// <summary>The metrics table: referring figures (Acc@1/5/10, mIoU, oIoU) for referring jobs, class retrieval
-    /// otherwise (both when a job has both), with each inversion's mean final Dice.</summary>
+    /// otherwise (both when a job has both), with each inversion's mean final Dice loss (lower is better).</summary>
     public static void Results(JobResults results)
     {
         var title = $"[bold]{Markup.Escape(results.Progress.JobId)}[/] ({results.Progress.State})";
         bool referring = results.Methods.Any(m => m.Referring is not null);
         if (referring)
         {
-            var table = new Table().Title(title).AddColumns("method", "Acc@1", "Acc@5", "Acc@10", "mIoU", "oIoU", "expressions", "mean Dice");
+            var table = new Table().Title(title).AddColumns("method", "Acc@1", "Acc@5", "Acc@10", "mIoU", "oIoU", "expressions", "mean Dice loss");
             foreach (var m in results.Methods)
             {
                 var f = m.Referring;
                 table.AddRow(m.Method, Pct(f?.Acc1), Pct(f?.Acc5), Pct(f?.Acc10), Pct(f?.MIoU), Pct(f?.OIoU),
-                    f?.Expressions.ToString(CultureInfo.InvariantCulture) ?? "—", Dice(m));
+                    f?.Expressions.ToString(CultureInfo.InvariantCulture) ?? "—", DiceLoss(m));
             }
             AnsiConsole.Write(table);
         }
         if (!referring || results.Methods.Any(m => m.Retrieval is not null))
         {
-            var table = new Table().Title(title).AddColumns("method", "Acc@1", "Acc@5", "Acc@10", "mean per-class recall", "masks", "mean Dice");
+            var table = new Table().Title(title).AddColumns("method", "Acc@1", "Acc@5", "Acc@10", "mean per-class recall", "masks", "mean Dice loss");
             foreach (var m in results.Methods)
             {
                 var r = m.Retrieval;
                 table.AddRow(m.Method, Pct(r?.Acc1), Pct(r?.Acc5), Pct(r?.Acc10), Pct(r?.MeanPerClassRecall),
-                    r?.Masks.ToString(CultureInfo.InvariantCulture) ?? "—", Dice(m));
+                    r?.Masks.ToString(CultureInfo.InvariantCulture) ?? "—", DiceLoss(m));
             }
             AnsiConsole.Write(table);
         }
         AnsiConsole.WriteLine(Line(results.Progress));
     }
 
-    static string Dice(MethodSummary m) => m.MeanDice?.ToString("F3", CultureInfo.InvariantCulture) ?? "—";
+    static string DiceLoss(MethodSummary m) => m.MeanDiceLoss?.ToString("F3", CultureInfo.InvariantCulture) ?? "—";
 
     static string Pct(double? v) => v is { } x ? (100 * x).ToString("F1", CultureInfo.InvariantCulture) : "—";
 }

@@ -1,11 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using MaskInversion.Core.Metrics;
 
 namespace MaskInversion.Core.Output;
 
 /// <summary>The metrics of one method (MaskInversion, a baseline, an ablation) on one task.</summary>
-public sealed record MethodMetrics(string Method, RetrievalMetrics? Retrieval = null, ReferringMetrics? Referring = null)
+/// <param name="MeanDiceLoss">Mean final Dice loss (1 − soft Dice, lower is better) of the method's inversions; null
+/// for methods that do not invert.</param>
+public sealed record MethodMetrics(string Method, RetrievalMetrics? Retrieval = null, ReferringMetrics? Referring = null, double? MeanDiceLoss = null)
 {
     public string Task => Retrieval is not null ? MetricsJson.ClassificationTask
         : Referring is not null ? MetricsJson.ReferringTask
@@ -24,7 +27,10 @@ public sealed record MethodMetrics(string Method, RetrievalMetrics? Retrieval = 
 ///   "created": "2025-…Z"}, …]
 /// </code>
 /// Referring entries have task "referring_expressions", metrics {acc1, acc5, acc10, miou, oiou} and counts
-/// {expressions, images}. per_class is keyed by class name when names are given, else by class index.
+/// {expressions, images}. per_class is keyed by class name when names are given, else by class index. An inversion's
+/// metrics add "mean_dice_loss" (1 − soft Dice, lower is better). With a <c>run</c> object (a job's: its state, its
+/// error when it failed, the settings that produced the figures) every entry carries it as "run"; a run with no
+/// method measured (a failed job) is written as one entry without "method" and "task", so the reason is never lost.
 /// </summary>
 public static class MetricsJson
 {
@@ -33,17 +39,17 @@ public static class MetricsJson
 
     /// <summary>Writes to a temporary file and renames it, so readers never see a half-written file.</summary>
     public static void Write(string path, string dataset, string model, string pretrained, IReadOnlyList<MethodMetrics> methods,
-        IReadOnlyList<string>? classNames = null, DateTimeOffset? created = null)
+        IReadOnlyList<string>? classNames = null, DateTimeOffset? created = null, JsonObject? run = null)
     {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         var tmp = full + ".tmp";
-        File.WriteAllText(tmp, Serialize(dataset, model, pretrained, methods, classNames, created));
+        File.WriteAllText(tmp, Serialize(dataset, model, pretrained, methods, classNames, created, run));
         File.Move(tmp, full, overwrite: true);
     }
 
     public static string Serialize(string dataset, string model, string pretrained, IReadOnlyList<MethodMetrics> methods,
-        IReadOnlyList<string>? classNames = null, DateTimeOffset? created = null)
+        IReadOnlyList<string>? classNames = null, DateTimeOffset? created = null, JsonObject? run = null)
     {
         var when = (created ?? DateTimeOffset.UtcNow).ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         using var ms = new MemoryStream();
@@ -58,8 +64,19 @@ public static class MetricsJson
                 w.WriteString("pretrained", pretrained);
                 w.WriteString("task", m.Task);
                 w.WriteString("method", m.Method);
-                if (m.Retrieval is { } r) WriteRetrieval(w, r, classNames);
-                else if (m.Referring is { } f) WriteReferring(w, f);
+                if (m.Retrieval is { } r) WriteRetrieval(w, r, classNames, m.MeanDiceLoss);
+                else if (m.Referring is { } f) WriteReferring(w, f, m.MeanDiceLoss);
+                WriteRun(w, run);
+                w.WriteString("created", when);
+                w.WriteEndObject();
+            }
+            if (methods.Count == 0 && run is not null)
+            {
+                w.WriteStartObject();
+                w.WriteString("dataset", dataset);
+                w.WriteString("model", model);
+                w.WriteString("pretrained", pretrained);
+                WriteRun(w, run);
                 w.WriteString("created", when);
                 w.WriteEndObject();
             }
@@ -68,7 +85,19 @@ public static class MetricsJson
         return System.Text.Encoding.UTF8.GetString(ms.ToArray());
     }
 
-    static void WriteRetrieval(Utf8JsonWriter w, RetrievalMetrics r, IReadOnlyList<string>? names)
+    static void WriteRun(Utf8JsonWriter w, JsonObject? run)
+    {
+        if (run is null) return;
+        w.WritePropertyName("run");
+        run.WriteTo(w);
+    }
+
+    static void WriteDiceLoss(Utf8JsonWriter w, double? meanDiceLoss)
+    {
+        if (meanDiceLoss is { } d) w.WriteNumber("mean_dice_loss", d);
+    }
+
+    static void WriteRetrieval(Utf8JsonWriter w, RetrievalMetrics r, IReadOnlyList<string>? names, double? meanDiceLoss)
     {
         string Key(int c) => names is not null && c >= 0 && c < names.Count ? names[c] : c.ToString(CultureInfo.InvariantCulture);
         w.WriteStartObject("metrics");
@@ -76,6 +105,7 @@ public static class MetricsJson
         w.WriteNumber("acc5", r.Acc5);
         w.WriteNumber("acc10", r.Acc10);
         w.WriteNumber("mean_per_class_recall", r.MeanPerClassRecall);
+        WriteDiceLoss(w, meanDiceLoss);
         w.WriteStartObject("per_class");
         foreach (var (c, v) in r.PerClass.OrderBy(kv => kv.Key)) w.WriteNumber(Key(c), v.Acc1);
         w.WriteEndObject();
@@ -89,7 +119,7 @@ public static class MetricsJson
         w.WriteEndObject();
     }
 
-    static void WriteReferring(Utf8JsonWriter w, ReferringMetrics f)
+    static void WriteReferring(Utf8JsonWriter w, ReferringMetrics f, double? meanDiceLoss)
     {
         w.WriteStartObject("metrics");
         w.WriteNumber("acc1", f.Acc1);
@@ -97,6 +127,7 @@ public static class MetricsJson
         w.WriteNumber("acc10", f.Acc10);
         w.WriteNumber("miou", f.MIoU);
         w.WriteNumber("oiou", f.OIoU);
+        WriteDiceLoss(w, meanDiceLoss);
         w.WriteEndObject();
         w.WriteStartObject("counts");
         w.WriteNumber("expressions", f.Expressions);

@@ -22,7 +22,11 @@ public sealed class InvalidJobSettingsException(IReadOnlyList<string> problems)
 public static class EngineSettingsValidator
 {
     /// <summary>Problems with the engine settings; empty when the engine can be built from them.</summary>
-    public static IReadOnlyList<string> Validate(EngineSettings s, PathPolicy? paths = null)
+    /// <param name="classesFromDataset">A job's engine: its class names are the dataset's, read when the job runs
+    /// (<see cref="ValidateDataset"/> judges them), or none at all in a referring job, which embeds its expressions
+    /// instead. Either way text is embedded, so a tokenizer is required and <see cref="EngineSettings.ClassNames"/>
+    /// is not judged.</param>
+    public static IReadOnlyList<string> Validate(EngineSettings s, PathPolicy? paths = null, bool classesFromDataset = false)
     {
         paths ??= PathPolicy.Unrestricted;
         var problems = new List<string>();
@@ -57,11 +61,15 @@ public static class EngineSettingsValidator
         if (config is not null && (s.ImageSize <= 0 || s.ImageSize % config.Vision.PatchSize != 0))
             problems.Add($"ImageSize: {s.ImageSize} must be a positive multiple of the model's patch size {config.Vision.PatchSize}.");
 
-        if (s.ClassNames.Count == 0) problems.Add("Classes: the class list is empty; retrieval needs the dataset's classes.");
-        else if (s.ClassNames.Any(string.IsNullOrWhiteSpace)) problems.Add("Classes: the class list holds an empty name.");
+        if (!classesFromDataset)
+        {
+            if (s.ClassNames.Count == 0) problems.Add("Classes: the class list is empty; retrieval needs the dataset's classes.");
+            else if (s.ClassNames.Any(string.IsNullOrWhiteSpace)) problems.Add("Classes: the class list holds an empty name.");
+        }
         if (s.Tokenizer is null)
         {
-            if (s.ClassNames.Count > 0) problems.Add("Tokenizer: class names were given but no tokenizer (--tokenizer) to embed them.");
+            if (classesFromDataset) problems.Add("Tokenizer: the job embeds its class names or referring expressions as text; give a tokenizer (--tokenizer).");
+            else if (s.ClassNames.Count > 0) problems.Add("Tokenizer: class names were given but no tokenizer (--tokenizer) to embed them.");
         }
         else
         {
@@ -97,7 +105,8 @@ public static class EngineSettingsValidator
             case CocoReader coco:
                 Try(problems, "Dataset", () => StartsAsJsonObject(coco.AnnotationsPath));
                 break;
-            case not null:
+            // A referring dataset has no class list: its expressions are the queries.
+            case not null when !DatasetReaders.IsReferring(format):
                 var classes = Try(problems, "Dataset", () => reader.Classes);
                 if (classes is { Count: 0 }) problems.Add($"Dataset: '{root}' defines no classes.");
                 break;

@@ -97,7 +97,7 @@ public sealed class RegionEngine : IDisposable
     IEnumerable<MaskResult> ToResults(IReadOnlyList<MaskInput> masks, RegionMethod method, RegionEmbeddings e, bool returnEmbeddings)
     {
         var top = Classifier?.TopK(e.Embeddings, Settings.TopK);
-        var diceValues = e.Dice?.to(ScalarType.Float32).data<float>().ToArray();
+        var diceValues = e.DiceLoss?.to(ScalarType.Float32).data<float>().ToArray();
         var embeddingRows = returnEmbeddings ? Rows(e.Embeddings) : null;
         var mapRows = e.Maps is null ? null : Rows(e.Maps.flatten(1));
         for (int i = 0; i < masks.Count; i++)

@@ -7,7 +7,7 @@ namespace MaskInversion.Core.Pipeline;
 
 /// <summary>What a method gives the masks of one image: embeddings (M, d) and, for inversions, the final soft Dice
 /// (M) and explainability maps (M, s, s). Owned by the caller's dispose scope.</summary>
-public sealed record RegionEmbeddings(Tensor Embeddings, Tensor? Dice = null, Tensor? Maps = null);
+public sealed record RegionEmbeddings(Tensor Embeddings, Tensor? DiceLoss = null, Tensor? Maps = null);
 
 /// <summary>
 /// How a region (mask) is turned into an embedding: MaskInversion, its mask-quality ablations, or one of the
@@ -19,7 +19,7 @@ public abstract class RegionMethod(string name)
     /// <summary>The snake_case name used on the command line and in outputs.</summary>
     public string Name { get; } = name;
 
-    /// <summary>Optimises a token per mask (reports Dice and maps).</summary>
+    /// <summary>Optimises a token per mask (reports the Dice loss and maps).</summary>
     public virtual bool IsInversion => false;
 
     /// <summary>Embeds every mask of the image in one batch, on the engine's device. Runs on the engine's thread

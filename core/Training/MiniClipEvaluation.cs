@@ -84,7 +84,7 @@ public static class MiniClipEvaluation
             {
                 if (!accumulators.TryGetValue(r.Method, out var acc)) continue;
                 acc.Add(imageId, r.MaskId, scene.Objects[int.Parse(r.MaskId, System.Globalization.CultureInfo.InvariantCulture)].ClassIndex, r.TopClasses);
-                if (r.Dice is { } d && dice.TryGetValue(r.Method, out var list)) list.Add(d);
+                if (r.DiceLoss is { } d && dice.TryGetValue(r.Method, out var list)) list.Add(d);
             }
             promptMapHits += PromptMapHits(engine, prepared, scene);
             objects += scene.Objects.Count;

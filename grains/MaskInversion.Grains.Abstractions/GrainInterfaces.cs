@@ -5,8 +5,15 @@ namespace MaskInversion.Grains;
 /// <summary>One job (key: job id). Owns dispatch, retries, progress and the merged metrics; durable.</summary>
 public interface IJobCoordinatorGrain : IGrainWithStringKey
 {
-    /// <summary>Normalises the settings (method groups expanded) and starts the job; a repeat with the same
-    /// settings is a no-op, different settings are refused.</summary>
+    /// <summary>Normalises and checks the settings (model, weights, tokenizer, dataset root, format and classes) before
+    /// any image is dispatched, and starts the job; a refused job is not created and the result says why. A repeat
+    /// with the same settings is a no-op; different settings are refused.</summary>
+    [ResponseTimeout("00:02:00")]   // the checks read the weights' header, the tokenizer and the dataset's class list
+    Task<SubmitResult> TrySubmitAsync(JobSettings settings);
+
+    /// <summary><see cref="TrySubmitAsync"/> for callers that treat a refusal as a bug (tests, embedded runs): throws
+    /// an <see cref="ArgumentException"/> with the reasons.</summary>
+    [ResponseTimeout("00:02:00")]
     Task<JobProgress> SubmitAsync(JobSettings settings);
 
     [AlwaysInterleave] Task<JobProgress> GetProgressAsync();

@@ -45,13 +45,13 @@ public sealed record ImageWork(
     [property: Id(5)] string[] ClassNames,
     [property: Id(6)] ExpressionWork[]? Expressions = null);
 
-/// <summary>One (mask, method) outcome: top-k class indices with scores, final Dice for inversions.</summary>
+/// <summary>One (mask, method) outcome: top-k class indices with scores, final Dice loss (1 − soft Dice, lower is better) for inversions.</summary>
 [GenerateSerializer, Immutable]
 public sealed record MethodResult(
     [property: Id(0)] string Method,
     [property: Id(1)] int[] TopClasses,
     [property: Id(2)] float[] TopScores,
-    [property: Id(3)] float? Dice,
+    [property: Id(3)] float? DiceLoss,
     [property: Id(4)] float[]? Embedding);
 
 /// <summary>A mask grain's record: what was computed for the mask, or why it failed.</summary>

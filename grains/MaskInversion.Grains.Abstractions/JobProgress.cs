@@ -58,12 +58,12 @@ public sealed record ReferringSummary(
 
 /// <summary>Dataset-wide figures of one method, one member per metric of the job's metric registry; a metric that
 /// counted nothing for the job (retrieval in a referring job, referring in a class job) leaves its member null.</summary>
-/// <param name="MeanDice">Mean final soft Dice of the method's inversions; null for methods that do not invert.</param>
+/// <param name="MeanDiceLoss">Mean final Dice loss (1 − soft Dice of map and mask; lower is better) of the method's inversions; null for methods that do not invert.</param>
 [GenerateSerializer, Immutable]
 public sealed record MethodSummary(
     [property: Id(0)] string Method,
     [property: Id(1)] RetrievalSummary? Retrieval = null,
-    [property: Id(2)] double? MeanDice = null,
+    [property: Id(2)] double? MeanDiceLoss = null,
     [property: Id(3)] ReferringSummary? Referring = null);
 
 [GenerateSerializer, Immutable]

@@ -14,5 +14,5 @@ public static class Conversions
         new(Enum.Parse<MaskSourceKind>(d.Kind), d.PngPath, d.Polygons, d.RleCounts, d.RleString, d.Height, d.Width, d.Label);
 
     public static MethodResult ToMethodResult(this MaskResult r) =>
-        new(r.Method.Name, r.TopClasses, r.TopScores, r.Dice, r.Embedding);
+        new(r.Method.Name, r.TopClasses, r.TopScores, r.DiceLoss, r.Embedding);
 }

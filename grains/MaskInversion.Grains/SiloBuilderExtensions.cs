@@ -20,7 +20,7 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton<ComputeExecutor>();
         builder.Services.AddSingleton<JobMetricRegistry>();
-        builder.AddJobMetric<RetrievalJobMetric>().AddJobMetric<DiceJobMetric>().AddJobMetric<ReferringJobMetric>();
+        builder.AddJobMetric<RetrievalJobMetric>().AddJobMetric<DiceLossJobMetric>().AddJobMetric<ReferringJobMetric>();
         // A resume period under Orleans' one-minute reminder floor (the process tests use seconds) lowers the floor
         // instead of failing the registration.
         builder.Services.AddOptions<ReminderOptions>().Configure<IOptions<RecoveryOptions>>((reminders, recovery) =>

@@ -11,7 +11,7 @@ public sealed class JobMetricsTests
     [Fact]
     public void Checkpointed_totals_equal_one_accumulator_over_the_whole_job()
     {
-        var registry = new JobMetricRegistry([new RetrievalJobMetric(), new DiceJobMetric()]);
+        var registry = new JobMetricRegistry([new RetrievalJobMetric(), new DiceLossJobMetric()]);
         var persisted = new Dictionary<string, Dictionary<string, MetricTotals>>();
         var metrics = new JobMetrics(registry, persisted);
         var expected = new Dictionary<string, RetrievalAccumulator> { ["maskinversion"] = new(), ["clip"] = new() };
@@ -53,9 +53,9 @@ public sealed class JobMetricsTests
                 Assert.Equal(e.PerClass.Select(kv => (kv.Key, kv.Value.Count, kv.Value.Hits1, kv.Value.Hits5, kv.Value.Hits10)),
                     r.PerClass.Select(c => (c.ClassIndex, c.Count, c.Hits1, c.Hits5, c.Hits10)));
             }
-        Assert.Equal(diceSum / diceCount, closed.Single(s => s.Method == "maskinversion").MeanDice!.Value, 9);
-        Assert.Null(closed.Single(s => s.Method == "clip").MeanDice);
-        Assert.Equal(["dice", "retrieval"], persisted.Keys.Order());
+        Assert.Equal(diceSum / diceCount, closed.Single(s => s.Method == "maskinversion").MeanDiceLoss!.Value, 9);
+        Assert.Null(closed.Single(s => s.Method == "clip").MeanDiceLoss);
+        Assert.Equal(["dice_loss", "retrieval"], persisted.Keys.Order());
     }
 
     /// <summary>Referring outcomes folded at random checkpoints give exactly what one core accumulator gives over them
@@ -64,7 +64,7 @@ public sealed class JobMetricsTests
     [Fact]
     public void Referring_totals_equal_one_accumulator_over_the_whole_job()
     {
-        var registry = new JobMetricRegistry([new RetrievalJobMetric(), new DiceJobMetric(), new ReferringJobMetric()]);
+        var registry = new JobMetricRegistry([new RetrievalJobMetric(), new DiceLossJobMetric(), new ReferringJobMetric()]);
         var metrics = new JobMetrics(registry, new Dictionary<string, Dictionary<string, MetricTotals>>());
         string[] methods = ["maskinversion", "crop"];
         var expected = methods.ToDictionary(m => m, _ => new ReferringAccumulator());

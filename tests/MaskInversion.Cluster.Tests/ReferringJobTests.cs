@@ -69,7 +69,7 @@ public sealed class ReferringJobTests(ClusterFixture fixture, ITestOutputHelper 
         Assert.True(mi.Acc1 >= clip.Acc1 + 0.35, $"MaskInversion Acc@1 {mi.Acc1:P1} vs global {clip.Acc1:P1}");
         Assert.True(mi.Acc1 >= crop.Acc1 + 0.10, $"MaskInversion Acc@1 {mi.Acc1:P1} vs crop {crop.Acc1:P1}");
         Assert.True(mi.OIoU >= clip.OIoU + 0.30 && mi.MIoU >= crop.MIoU + 0.10);
-        Assert.NotNull(results.Methods.Single(m => m.Method == "maskinversion").MeanDice);
+        Assert.NotNull(results.Methods.Single(m => m.Method == "maskinversion").MeanDiceLoss);
 
         // Forward once per image, on compute silos only; every prepared image released.
         var forwards = fixture.Cluster.Silos.Select((s, i) => TestCluster.Executor(s).Forwards - before[i]).ToArray();

@@ -40,4 +40,14 @@ public sealed class ThinClientTests
         Assert.Contains("MaskInversion.Core", full);
         Assert.Contains(full, n => n.StartsWith("TorchSharp", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Exit_codes_are_distinct_and_follow_the_jobs_state()
+    {
+        int[] codes = [ExitCodes.Ok, ExitCodes.JobFailed, ExitCodes.Usage, ExitCodes.NoSuchJob, ExitCodes.Cancelled, ExitCodes.NoCluster];
+        Assert.Equal(codes.Length, codes.Distinct().Count());
+        Assert.Equal([ExitCodes.NoSuchJob, ExitCodes.Ok, ExitCodes.Ok, ExitCodes.Cancelled, ExitCodes.Ok, ExitCodes.JobFailed],
+            Enum.GetValues<JobState>().Select(ExitCodes.Of));   // NotStarted, Running, Cancelling, Cancelled, Completed, Failed
+        foreach (var code in codes) Assert.Contains($"{code} ", ExitCodes.Help);
+    }
 }

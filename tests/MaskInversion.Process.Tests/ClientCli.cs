@@ -11,14 +11,21 @@ sealed class ClientCli(string folder, IReadOnlyList<string> connection)
     /// <summary>Runs one command to its end and returns its output; a non-zero exit fails with that output.</summary>
     public async Task<string> RunAsync(IEnumerable<string> args, TimeSpan? timeout = null)
     {
+        var (exitCode, output) = await RunForExitCodeAsync(args, timeout);
+        if (exitCode != 0) throw new InvalidOperationException($"client {string.Join(' ', args)} exited {exitCode}:\n{output}");
+        return output;
+    }
+
+    /// <summary>Runs one command to its end: its exit code and its output (stdout and stderr).</summary>
+    public async Task<(int ExitCode, string Output)> RunForExitCodeAsync(IEnumerable<string> args, TimeSpan? timeout = null)
+    {
         var log = Path.Combine(folder, $"client-{Interlocked.Increment(ref runs):D2}.log");
         using var process = ManagedProcess.Start("client", "dotnet", [BuildOutputs.ClientDll, .. args, .. connection], log,
             // Spectre.Console draws the table at this width instead of the terminal's (there is none).
             new Dictionary<string, string> { ["COLUMNS"] = "200" });
         if (!await process.WaitForExitAsync(timeout ?? TimeSpan.FromMinutes(2)))
             throw new TimeoutException($"client {string.Join(' ', args)} still running after {timeout}:\n{process.Tail()}");
-        if (process.ExitCode != 0) throw new InvalidOperationException($"client {string.Join(' ', args)} exited {process.ExitCode}:\n{process.Output}");
-        return process.Output;
+        return (process.ExitCode, process.Output);
     }
 
     public Task<string> StatusAsync(string job) => RunAsync(["status", "--job", job]);

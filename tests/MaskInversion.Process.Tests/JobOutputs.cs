@@ -24,7 +24,7 @@ sealed record JobOutputs(string Metrics, IReadOnlyList<string> Rows)
     {
         static string F(float f) => BitConverter.SingleToInt32Bits(f).ToString("x8", CultureInfo.InvariantCulture) + "(" + f.ToString("R", CultureInfo.InvariantCulture) + ")";
         return string.Join(" | ", r.ImageId, r.MaskId, r.Method, r.Label ?? "∅", string.Join(',', r.Top10), string.Join(',', r.Top10Scores.Select(F)),
-            r.Dice is { } d ? F(d) : "∅", r.Error ?? "∅");
+            r.DiceLoss is { } d ? F(d) : "∅", r.Error ?? "∅");
     }
 
     /// <summary>Equal metrics and equal rows: no mask lost, none counted or written twice, every number identical.</summary>

@@ -22,7 +22,8 @@ sealed class ProcessCluster : IDisposable
     {
         Folder = folder;
         Redis = redis;
-        Client = new ClientCli(folder, [.. clientConnection, "--cluster-id", ClusterId]);
+        // A generous connect timeout: these clients often run right after silos (re)start on a loaded machine.
+        Client = new ClientCli(folder, [.. clientConnection, "--cluster-id", ClusterId, "--connect-timeout", "60"]);
     }
 
     public static async Task<ProcessCluster> StartRedisAsync(string name, params string[] redisBind)

@@ -13,6 +13,8 @@ sealed class Scenes : IDisposable
     readonly string bundle;
     readonly string root;
 
+    /// <summary>The dataset folder (OpenImages layout).</summary>
+    public string Root => root;
     public int Images { get; }
     public int Masks { get; }
 

@@ -99,11 +99,27 @@ public sealed class JobCoordinatorGrain(
 
     public async Task<JobProgress> SubmitAsync(JobSettings settings)
     {
-        var job = settings.Normalise();
+        var result = await TrySubmitAsync(settings);
+        return result.Accepted ? result.Progress! : throw new ArgumentException(result.Refusal(JobId));
+    }
+
+    public async Task<SubmitResult> TrySubmitAsync(JobSettings settings)
+    {
         if (S.Settings is not null)
         {
-            if (!S.Settings.SameAs(job)) throw new InvalidOperationException($"Job '{JobId}' already exists with different settings.");
-            return Progress();
+            JobSettings again;
+            try { again = settings.Normalise(); }
+            catch (ArgumentException ex) { return new SubmitResult(null, ["Settings: " + ex.Message]); }
+            return S.Settings.SameAs(again) ? new SubmitResult(Progress(), [])
+                : new SubmitResult(null, [$"Job: '{JobId}' already exists with different settings; choose another job id (--job)."]);
+        }
+        // Reads the weights' header, the tokenizer and the dataset's class list: off the grain scheduler. The grain is
+        // not reentrant, so a second submit of this id waits for this one.
+        var (job, problems) = await Task.Run(() => JobAdmission.Check(settings));
+        if (job is null)
+        {
+            logger.LogInformation("Job {Job} refused: {Problems}", JobId, string.Join("; ", problems));
+            return new SubmitResult(null, problems);
         }
         S.Settings = job;
         S.State = JobState.Running;
@@ -112,7 +128,7 @@ public sealed class JobCoordinatorGrain(
         await PublishAsync();
         await KeepResumeReminderAsync();
         StartLoop();
-        return Progress();
+        return new SubmitResult(Progress(), []);
     }
 
     public Task<JobProgress> GetProgressAsync() => Task.FromResult(Progress());
@@ -144,7 +160,7 @@ public sealed class JobCoordinatorGrain(
     void StartLoop()
     {
         if (loop is { IsCompleted: false }) return;
-        outputs = new JobOutputs(S.Settings!.OutputFolder, S.PartsCommitted);
+        outputs = new JobOutputs(S.Settings!, S.PartsCommitted);
         outputs.DeleteParts(fromIndex: S.PartsCommitted);
         cancel = new CancellationTokenSource();
         if (S.State == JobState.Cancelling) cancel.Cancel();
@@ -157,6 +173,8 @@ public sealed class JobCoordinatorGrain(
         var job = S.Settings!;
         runClock.Restart();
         sinceCheckpointClock.Restart();
+        JobState verdict;
+        string? failure = null;
         try
         {
             var stream = await DatasetStream.OpenAsync(job.ToReaderOptions());
@@ -182,6 +200,7 @@ public sealed class JobCoordinatorGrain(
                     if (next.Record.Error is { } error)
                     {
                         S.ReadErrors++;
+                        JobVerdict.RecordFailure(S, error.Message, error.ItemId);
                         await outputs!.WriteReadErrorAsync(error);
                         S.Settle(next.Ordinal);
                         continue;
@@ -194,7 +213,8 @@ public sealed class JobCoordinatorGrain(
             while (inflight.Count > 0) await SettleNextAsync(inflight);
             if (!token.IsCancellationRequested) await stream.Completion;   // surfaces a reader failure
             ThrowIfDeactivating();
-            S.State = token.IsCancellationRequested ? JobState.Cancelled : JobState.Completed;
+            verdict = token.IsCancellationRequested ? JobState.Cancelled : JobState.Completed;
+            if (verdict == JobState.Completed && JobVerdict.FailureReason(S) is { } reason) (verdict, failure) = (JobState.Failed, reason);
         }
         catch (Exception) when (deactivating)
         {
@@ -204,12 +224,16 @@ public sealed class JobCoordinatorGrain(
         catch (Exception ex)
         {
             logger.LogError(ex, "Job {Job} failed", JobId);
-            S.State = JobState.Failed;
-            S.Error = $"{ex.GetType().Name}: {ex.Message}";
+            (verdict, failure) = (JobState.Failed, $"{ex.GetType().Name}: {ex.Message}");
         }
         runClock.Stop();   // masks/s then stays the run's average
+        // The last part and the metrics are committed while the job still shows as running; it shows as ended only
+        // once metrics.json is there, so whoever sees the end state finds the outputs.
         await CheckpointAsync();
+        (S.State, S.Error) = (verdict, failure);
         WriteMetricsJson(job);
+        await state.WriteRecoveringAsync();
+        await PublishAsync();
         await DropResumeReminderAsync();
         logger.LogInformation("Job {Job} {State}: {Images} images, {Masks} masks, {Failed} failed masks", JobId, S.State, S.ImagesDone, S.MasksDone, S.MasksFailed);
     }
@@ -234,7 +258,7 @@ public sealed class JobCoordinatorGrain(
     {
         try
         {
-            Metrics.WriteJson(JobOutputs.MetricsPathOf(job), job, S.ClassNames, (int)S.ImagesDone);
+            Metrics.WriteJson(JobOutputs.MetricsPathOf(job), job, S.ClassNames, (int)S.ImagesDone, S.State, S.Error);
         }
         catch (IOException ex)
         {
@@ -276,7 +300,12 @@ public sealed class JobCoordinatorGrain(
         {
             runMasks++;
             if (mask.Error is null) S.MasksDone++;
-            else S.MasksFailed++;
+            else
+            {
+                S.MasksFailed++;
+                JobVerdict.RecordFailure(S, mask.Error, image.ImageId, image.ImagePath, mask.MaskId,
+                    image.Masks.FirstOrDefault(m => m.MaskId == mask.MaskId)?.Source.PngPath);
+            }
         }
         if (outcome.Error is null) S.ImagesDone++;
         else S.ImagesFailed++;

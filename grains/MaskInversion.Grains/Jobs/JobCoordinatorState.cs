@@ -28,6 +28,11 @@ public sealed class JobCoordinatorState
     [Id(16)] public string[] ClassNames { get; set; } = [];
     [Id(17)] public string[] ClassIds { get; set; } = [];
     [Id(18)] public DateTimeOffset SubmittedAt { get; set; }
+    /// <summary>The job's first item error, as reported and with the item's names blanked (<see cref="JobVerdict"/>).</summary>
+    [Id(19)] public string? FirstItemError { get; set; }
+    [Id(20)] public string? FirstItemErrorPattern { get; set; }
+    /// <summary>Some item failed differently from the first.</summary>
+    [Id(21)] public bool ItemErrorsDiffer { get; set; }
 
     /// <summary>Marks a dataset ordinal settled and advances the watermark over the settled prefix.</summary>
     public void Settle(long ordinal)

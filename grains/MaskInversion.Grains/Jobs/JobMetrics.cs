@@ -1,4 +1,5 @@
 using MaskInversion.Core.Datasets;
+using System.Text.Json.Nodes;
 using MaskInversion.Core.Output;
 
 namespace MaskInversion.Grains;
@@ -59,8 +60,9 @@ sealed class JobMetrics
         }).ToArray();
     }
 
-    /// <summary>metrics.json in CLIP_benchmark's shape, from the persisted totals.</summary>
-    public void WriteJson(string path, JobSettings job, IReadOnlyList<string> classNames, int images)
+    /// <summary>metrics.json in CLIP_benchmark's shape, from the persisted totals, each entry with the job's state (and
+    /// error) and the settings that produced it.</summary>
+    public void WriteJson(string path, JobSettings job, IReadOnlyList<string> classNames, int images, JobState state, string? error)
     {
         var entries = job.Methods.Select(method =>
         {
@@ -68,8 +70,33 @@ sealed class JobMetrics
             foreach (var m in metrics) entry = m.Report(entry, Persisted(m, method) ?? new MetricTotals(), images);
             return entry;
         }).Where(e => e.Retrieval is not null || e.Referring is not null).ToList();
-        MetricsJson.Write(path, job.DatasetName, job.Model ?? Path.GetFileName(job.Weights ?? "unknown"),
-            job.PretrainedTag ?? (job.Weights is null ? "random" : "custom"), entries, classNames);
+        MetricsJson.Write(path, job.DatasetName, ModelName(job), job.PretrainedTag ?? (job.Weights is null ? "random" : "custom"), entries, classNames,
+            run: Run(job, state, error));
+    }
+
+    /// <summary>The model as a name, never a path of the silo's file system: a built-in name as given, else the config
+    /// or checkpoint file's name without its folder and extension.</summary>
+    public static string ModelName(JobSettings job) =>
+        job.Model is { } model ? (model.Contains('/') || model.Contains('\\') || model.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+                ? Path.GetFileNameWithoutExtension(model) : model)
+            : job.Weights is { } weights ? Path.GetFileNameWithoutExtension(weights) : "unknown";
+
+    /// <summary>What produced the figures: the job's state and the settings a reader needs to compare runs (the
+    /// inversion's K, lr, α, weight decay and path; image size, resize, templates; dataset format and split).</summary>
+    static JsonObject Run(JobSettings job, JobState state, string? error)
+    {
+        var run = new JsonObject { ["state"] = state.ToString().ToLowerInvariant() };
+        if (error is not null) run["error"] = error;
+        run["config"] = new JsonObject
+        {
+            ["format"] = job.Format, ["split"] = job.Split, ["max_images"] = job.MaxImages,
+            ["model_family"] = job.ModelFamily, ["weights"] = job.Weights is null ? null : Path.GetFileName(job.Weights),
+            ["image_size"] = job.ImageSize, ["resize"] = job.Resize, ["templates"] = job.Templates, ["seed"] = job.Seed,
+            ["methods"] = new JsonArray(job.Methods.Select(m => (JsonNode?)JsonValue.Create(m)).ToArray()),
+            ["iterations"] = job.Iterations, ["lr"] = job.LearningRate, ["alpha"] = job.Alpha, ["weight_decay"] = job.WeightDecay,
+            ["inversion_path"] = job.InversionPath,
+        };
+        return run;
     }
 
     MetricTotals? Persisted(IJobMetric metric, string method) =>

@@ -10,8 +10,9 @@ namespace MaskInversion.Grains;
 /// checkpoint commits it, and the coordinator persists the committed count, so parts numbered at or above it are
 /// leftovers of a crash and are deleted on resume — nothing is written twice.
 /// </summary>
-sealed class JobOutputs(string folder, int committedParts) : IAsyncDisposable
+sealed class JobOutputs(JobSettings job, int committedParts) : IAsyncDisposable
 {
+    readonly string folder = job.OutputFolder;
     PerMaskResultsParquet? rows;
     PerExpressionResultsParquet? expressions;
     EmbeddingsParquet? embeddings;
@@ -40,14 +41,40 @@ sealed class JobOutputs(string folder, int committedParts) : IAsyncDisposable
             foreach (var r in mask.Results)
             {
                 await WriteRowAsync(new PerMaskResult(image.ImageId, mask.MaskId, r.Method, label,
-                    r.TopClasses.Select(classes.IdOf).ToArray(), r.TopScores, r.Dice, null));
+                    r.TopClasses.Select(classes.IdOf).ToArray(), r.TopScores, r.DiceLoss, null));
                 if (r.Embedding is not null)
                 {
-                    embeddings ??= EmbeddingsParquet.Create(PartPath("embeddings", part));
+                    if (embeddings is null)
+                    {
+                        WriteEmbeddingsInfo(r.Embedding.Length);
+                        embeddings = EmbeddingsParquet.Create(PartPath("embeddings", part));
+                    }
                     await embeddings.AddAsync(new MaskEmbedding(image.ImageId, mask.MaskId, r.Method, r.Embedding));
                 }
             }
         }
+    }
+
+    /// <summary>embeddings/embeddings.json: what the vectors are (#13: readers had to guess whether they were normalised
+    /// and from which model). Written once per job, beside the first part.</summary>
+    void WriteEmbeddingsInfo(int dimension)
+    {
+        var path = Path.Combine(folder, "embeddings", "embeddings.json");
+        if (File.Exists(path)) return;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var info = new System.Text.Json.Nodes.JsonObject
+        {
+            ["model"] = JobMetrics.ModelName(job), ["pretrained"] = job.PretrainedTag ?? (job.Weights is null ? "random" : "custom"),
+            ["weights"] = job.Weights is null ? null : Path.GetFileName(job.Weights), ["image_size"] = job.ImageSize,
+            ["dimension"] = dimension,
+            // Like CLIP's image embedding, before the cosine's normalisation: normalise to compare with text embeddings.
+            ["l2_normalized"] = false,
+            ["methods"] = new System.Text.Json.Nodes.JsonArray(job.Methods.Select(m => (System.Text.Json.Nodes.JsonNode?)m).ToArray()),
+            ["columns"] = "image_id, mask_id, method, embedding (list<float>, length = dimension)",
+        };
+        var tmp = path + ".tmp";
+        File.WriteAllText(tmp, info.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        File.Move(tmp, path, overwrite: true);
     }
 
     async Task WriteExpressionsAsync(DatasetImage image, IEnumerable<ExpressionRecord> records)

@@ -26,7 +26,7 @@ public class OutputTests
         await using (var reader = await ParquetReader.CreateAsync(path))
         {
             Assert.Equal(3, reader.RowGroupCount);
-            Assert.Equal(["image_id", "mask_id", "method", "label", "top10", "top10_scores", "dice", "error"],
+            Assert.Equal(["image_id", "mask_id", "method", "label", "top10", "top10_scores", "dice_loss", "error"],
                 reader.Schema.Fields.Select(f => f.Name));
         }
         var back = new List<PerMaskResult>();

@@ -3,6 +3,7 @@ using MaskInversion.Core.Datasets;
 using MaskInversion.Core.Imaging;
 using MaskInversion.Core.Models;
 using MaskInversion.Core.Pipeline;
+using MaskInversion.Core.Synthetic;
 using MaskInversion.Core.Tests.Datasets;
 using MaskInversion.Core.Tests.Text;
 using MaskInversion.Core.Tests.Weights;
@@ -111,5 +112,25 @@ public sealed class EngineSettingsValidatorTests : IDisposable
 
         var options = new DatasetReaderOptions { Paths = new PathPolicy([data.File("oi")]) };
         Assert.Contains("outside the folders", Only(EngineSettingsValidator.ValidateDataset("jsonl", "/etc/hostname", readerOptions: options)));
+    }
+
+    [Fact]
+    public void A_jobs_engine_takes_its_classes_from_the_dataset_or_has_none_and_always_needs_a_tokenizer()
+    {
+        // A job's class names are the dataset's (or, referring, none): an empty list is not a problem there.
+        Assert.Empty(EngineSettingsValidator.Validate(good with { ClassNames = [] }, classesFromDataset: true));
+        Assert.StartsWith("Classes: ", Only(EngineSettingsValidator.Validate(good with { ClassNames = [] })));
+        // Without class names given, only a job knows it will embed text.
+        Assert.DoesNotContain(EngineSettingsValidator.Validate(good with { ClassNames = [], Tokenizer = null }), p => p.StartsWith("Tokenizer"));
+        Assert.StartsWith("Tokenizer: the job embeds", Only(EngineSettingsValidator.Validate(good with { ClassNames = [], Tokenizer = null }, classesFromDataset: true)));
+    }
+
+    [Fact]
+    public void A_referring_dataset_has_no_class_list_and_is_not_refused_for_it()
+    {
+        using var data = new TempDir();
+        ReferringDataset.WriteRefCoco(data.File("refcoco"), 2, seed: 9, ReferringWorld.Options(new SceneOptions { Width = 64, Height = 48 }));
+        Assert.Empty(EngineSettingsValidator.ValidateDataset("refcoco", data.File("refcoco"), "val"));
+        Assert.StartsWith("Dataset: ", Only(EngineSettingsValidator.ValidateDataset("refcoco", data.File("nowhere"), "val")));
     }
 }
