@@ -18,6 +18,7 @@ public sealed class JobCoordinatorGrain(
     [PersistentState("job", StorageNames.Jobs)] IPersistentState<JobCoordinatorState> state,
     JobMetricRegistry metricRegistry,
     IOptions<RecoveryOptions> recovery,
+    JobPaths paths,
     ILogger<JobCoordinatorGrain> logger) : Grain, IJobCoordinatorGrain, IRemindable
 {
     const string ResumeReminder = "resume";
@@ -100,6 +101,8 @@ public sealed class JobCoordinatorGrain(
     public async Task<JobProgress> SubmitAsync(JobSettings settings)
     {
         var job = settings.Normalise();
+        // Before anything at those paths is opened, and for every client (a plain Orleans client included).
+        paths.CheckJob(job);
         if (S.Settings is not null)
         {
             if (!S.Settings.SameAs(job)) throw new InvalidOperationException($"Job '{JobId}' already exists with different settings.");
@@ -159,7 +162,7 @@ public sealed class JobCoordinatorGrain(
         sinceCheckpointClock.Restart();
         try
         {
-            var stream = await DatasetStream.OpenAsync(job.ToReaderOptions());
+            var stream = await DatasetStream.OpenAsync(job.ToReaderOptions(paths.Datasets));
             // A referring job scores expressions against the image's masks; class prompts would only cost text-tower time.
             classes = DatasetFormats.IsReferring(job.Format) ? new JobClasses([], []) : JobClasses.Of(stream.Classes);
             (S.ClassIds, S.ClassNames) = (classes.Ids, classes.Names);
@@ -270,7 +273,9 @@ public sealed class JobCoordinatorGrain(
         var (ordinal, image) = inflight[done];
         inflight.Remove(done);
         inFlight = inflight.Count;
-        var outcome = await done;   // the dispatcher never throws: a failed image carries its error
+        // Item errors arrive inside the outcome; an image that failed MaxAttempts for any other reason throws
+        // (ImageDispatchException) and fails the job, so no engine fault is ever counted as a result.
+        var outcome = await done;
 
         foreach (var mask in outcome.Masks)
         {
