@@ -39,6 +39,10 @@ public sealed class ImageGrain(ComputeExecutor executor) : Grain, IImageGrain
                 return new ImageOutcome(work.ImageId,
                     work.Masks.Select((m, i) => records[i] ?? new MaskRecord(m.MaskId, m.ClassIndex, [], error)).ToArray(), error);
             }
+            catch (Exception ex) when (ComputeFaultException.Carry(ex) != ex)
+            {
+                throw ComputeFaultException.Carry(ex);
+            }
             try
             {
                 var computed = await Task.WhenAll(todo.Select(i => masks[i].RunAsync(image, work.Masks[i])));

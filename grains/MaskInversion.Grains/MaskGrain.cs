@@ -47,6 +47,10 @@ public sealed class MaskGrain(ComputeExecutor executor,
             // mask: it propagates unrecorded, and the coordinator retries the image.
             record = new MaskRecord(work.MaskId, work.ClassIndex, [], DirectRun.Error(ex));
         }
+        catch (Exception ex) when (ComputeFaultException.Carry(ex) != ex)
+        {
+            throw ComputeFaultException.Carry(ex);
+        }
         state.State.Record = record;
         await state.WriteRecoveringAsync();
         // The record is in storage: free the activation so millions of masks do not stay in memory.

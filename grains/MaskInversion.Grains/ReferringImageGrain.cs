@@ -48,10 +48,18 @@ public sealed class ReferringImageGrain(ComputeExecutor executor,
             DeactivateOnIdle();
             return Failed(work, error, work.Masks.ToDictionary(m => m.MaskId, _ => error));
         }
+        catch (Exception ex) when (ComputeFaultException.Carry(ex) != ex)
+        {
+            throw ComputeFaultException.Carry(ex);
+        }
         ImageOutcome outcome;
         try
         {
             outcome = await RankAsync(work, image);
+        }
+        catch (Exception ex) when (ComputeFaultException.Carry(ex) != ex)
+        {
+            throw ComputeFaultException.Carry(ex);
         }
         finally
         {

@@ -85,8 +85,8 @@ public sealed class EngineFaultTests
         {
             error = e.Message;   // refused at submit
         }
-        Assert.Contains(weights, error);
-        Assert.Contains(kind == "nan" ? "NaN" : "pickle", error, StringComparison.OrdinalIgnoreCase);
+        Assert.True(error.Contains(weights, StringComparison.Ordinal), error);
+        Assert.True(error.Contains(kind == "nan" ? "NaN" : "pickle", StringComparison.OrdinalIgnoreCase), error);
         Assert.Empty(await JobRows.MasksAsync(spec.OutputFolder));
     }
 }
