@@ -20,8 +20,13 @@ public sealed class PathOptions
     /// <see cref="DatasetRoots"/>.</summary>
     public string[] OutputRoots { get; set; } = [];
 
-    /// <summary>The development default roots: the current directory and the temp folder.</summary>
-    public static string[] DevelopmentRoots() => [Directory.GetCurrentDirectory(), Path.GetTempPath()];
+    /// <summary>The development default roots: the current directory and the temp folder. A current directory that is
+    /// the file system's root (a container's WORKDIR /) would allow everything, so it is left out then.</summary>
+    public static string[] DevelopmentRoots()
+    {
+        var cwd = Directory.GetCurrentDirectory();
+        return Path.GetPathRoot(cwd) == cwd ? [Path.GetTempPath()] : [cwd, Path.GetTempPath()];
+    }
 
     /// <summary>Why a production silo cannot start with these options (null when it can): its roots must be configured.</summary>
     public string? ProductionProblem() =>
