@@ -140,7 +140,12 @@ public sealed class JobCoordinatorGrain(
         TimeSpan? eta = null;
         if (S.MasksTotal is { } total && rate > 0 && S.State == JobState.Running)
             eta = TimeSpan.FromSeconds(Math.Max(0, total - S.MasksDone - S.MasksFailed) / rate);
-        return new JobProgress(JobId, S.State, S.ImagesDone, S.ImagesFailed, S.MasksDone, S.MasksFailed, S.ReadErrors,
+        // The verdict is set before the last checkpoint closes the final Parquet part and metrics.json is written: until
+        // the loop has finished those, callers see the job still running, so "ended" means its outputs are complete.
+        var shown = loop is { IsCompleted: false } && S.State is JobState.Completed or JobState.Failed or JobState.Cancelled
+            ? (S.State == JobState.Cancelled ? JobState.Cancelling : JobState.Running)
+            : S.State;
+        return new JobProgress(JobId, shown, S.ImagesDone, S.ImagesFailed, S.MasksDone, S.MasksFailed, S.ReadErrors,
             S.ImagesTotal, S.MasksTotal, inFlight, S.Retries, rate, eta, S.Error, S.Settings?.OutputFolder ?? "");
     }
 
