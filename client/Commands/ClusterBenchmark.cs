@@ -38,7 +38,7 @@ public static class ClusterBenchmark
 
         double clusterRate;
         long masks;
-        await using (var cluster = await EmbeddedCluster.StartAsync(new ComputeOptions(), ct))
+        await using (var cluster = await EmbeddedCluster.StartAsync(new ComputeOptions(), EmbeddedCluster.PathsFor(root, Path.GetDirectoryName(job.OutputFolder)!), ct))
         {
             await RunJobAsync(cluster, "warmup", job with { MaxImages = 1, OutputFolder = job.OutputFolder + "-warmup" }, ct);
             var sw = Stopwatch.StartNew();

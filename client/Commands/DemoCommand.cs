@@ -106,7 +106,7 @@ public static class DemoCommand
             AnsiConsole.MarkupLine($"Dataset: [bold]{Markup.Escape(root)}[/] ({format}: {imageCount} images, {maskCount} masks{(refer ? ", α = " + job.Alpha.ToString(System.Globalization.CultureInfo.InvariantCulture) : "")})");
             AnsiConsole.MarkupLine($"Model: {Markup.Escape(job.Model ?? "")} ({(job.Weights is null ? "seeded random weights" : Markup.Escape(job.Weights))}), {imageSize} px");
             AnsiConsole.WriteLine("Starting an in-process silo …");
-            await using var cluster = await EmbeddedCluster.StartAsync(new ComputeOptions(), ct);
+            await using var cluster = await EmbeddedCluster.StartAsync(new ComputeOptions(), EmbeddedCluster.PathsFor(root, r.GetValue(output)!), ct);
             var grain = cluster.Job(id);
             await grain.SubmitAsync(job);
             await JobView.WatchAsync(grain, ct);

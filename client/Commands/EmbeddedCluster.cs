@@ -17,7 +17,9 @@ public static class EmbeddedCluster
     /// tensor loops — training, bench decomposition — keep OpenMP's default.)</summary>
     public static void BeforeFirstTensor() => OpenMpSettings.PreferPassiveWaits();
 
-    public static async Task<ClusterConnection> StartAsync(ComputeOptions compute, CancellationToken ct)
+    /// <param name="paths">The silo's allowed folders: those of the jobs this process runs (<see cref="PathsFor"/>); its
+    /// gateway listens on loopback, where other local users could reach it.</param>
+    public static async Task<ClusterConnection> StartAsync(ComputeOptions compute, PathOptions paths, CancellationToken ct)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error);
@@ -29,10 +31,19 @@ public static class EmbeddedCluster
             silo.AddMemoryGrainStorage(StorageNames.Masks);
             silo.UseInMemoryReminderService();
             silo.AddMaskInversion(compute);
+            silo.Services.Configure<PathOptions>(p => (p.DatasetRoots, p.OutputRoots) = (paths.DatasetRoots, paths.OutputRoots));
         });
         var host = builder.Build();
         await host.StartAsync(ct);
         return new ClusterConnection(host, host.Services.GetRequiredService<IGrainFactory>());
+    }
+
+    /// <summary>Allowed folders for one dataset and one folder of job outputs. A dataset root may be a file (a manifest,
+    /// an annotation file): its folder is allowed then.</summary>
+    public static PathOptions PathsFor(string datasetRoot, string outputsFolder)
+    {
+        var full = Path.GetFullPath(datasetRoot);
+        return new PathOptions { DatasetRoots = [File.Exists(full) ? Path.GetDirectoryName(full)! : full], OutputRoots = [Path.GetFullPath(outputsFolder)] };
     }
 
     static int FreePort()

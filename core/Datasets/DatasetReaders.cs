@@ -54,14 +54,14 @@ public static class DatasetReaders
                     var labelLayout = voc ? LabelMapLayout.PascalVoc : LabelMapLayout.PascalContext;
                     if (classesFile is not null) labelLayout = labelLayout.WithClassesFile(classesFile);
                     var year = Path.Combine(root, voc ? "VOC2012" : "VOC2010");
-                    return new LabelMapReader(Directory.Exists(year) ? year : root, split, labelLayout);
+                    return new LabelMapReader(Directory.Exists(year) ? year : root, split, labelLayout, readerOptions);
                 }
             case "refcoco":
             case "refcoco+":
             case "refcocog":
-                return new RefCocoReader(format, root, split, refCocoOptions);
+                return new RefCocoReader(format, root, split, refCocoOptions, readerOptions);
             case "phrasecut":
-                return new PhraseCutReader(root, split);
+                return new PhraseCutReader(root, split, readerOptions);
             default:
                 throw new ArgumentException($"Unknown dataset format '{format}'; expected one of {string.Join(", ", Formats)}.", nameof(format));
         }

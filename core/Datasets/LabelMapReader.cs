@@ -42,19 +42,24 @@ public sealed class LabelMapReader : IDatasetReader
     public string Split { get; }
     public LabelMapLayout Layout { get; }
     public IReadOnlyList<ClassInfo> Classes { get; }
+    readonly PathPolicy paths;
 
-    public LabelMapReader(string root, string? split, LabelMapLayout layout)
+    /// <param name="readerOptions">Where the reader may read (<see cref="DatasetReaderOptions.Paths"/>): the root, the
+    /// split list, and each id's label map and image (an id such as <c>../../x</c> is that item's error).</param>
+    public LabelMapReader(string root, string? split, LabelMapLayout layout, DatasetReaderOptions? readerOptions = null)
     {
-        Root = Path.GetFullPath(root);
+        paths = (readerOptions ?? DatasetReaderOptions.Default).Paths;
+        Root = paths.Resolve(root, what: "dataset root");
         if (!Directory.Exists(Root)) throw new DirectoryNotFoundException($"Dataset folder not found: {Root}");
         Split = split ?? layout.DefaultSplit;
         Layout = layout;
         if (layout.ClassNames.Count == 0) throw new ArgumentException("The layout names no classes.");
         Classes = layout.ClassNames.Select((name, i) => new ClassInfo((i + layout.FirstClassLabel).ToString(CultureInfo.InvariantCulture), name)).ToList();
+        SplitPath = paths.Resolve(Layout.SplitFile.Replace("{split}", Split, StringComparison.Ordinal), Root, "split list");
         if (!File.Exists(SplitPath)) throw new FileNotFoundException($"Split list not found: {SplitPath}", SplitPath);
     }
 
-    public string SplitPath => Path.Combine(Root, Layout.SplitFile.Replace("{split}", Split, StringComparison.Ordinal));
+    public string SplitPath { get; }
 
     public IEnumerable<DatasetRecord> ReadImages(CancellationToken cancellationToken = default)
     {
@@ -72,8 +77,13 @@ public sealed class LabelMapReader : IDatasetReader
 
     DatasetRecord Read(string id, string where)
     {
-        var labelsPath = Path.Combine(Root, Layout.LabelsFolder, id + ".png");
-        var imagePath = Path.Combine(Root, Layout.ImagesFolder, id + Layout.ImageExtension);
+        string labelsPath, imagePath;
+        try
+        {
+            labelsPath = paths.Resolve(Path.Combine(Layout.LabelsFolder, id + ".png"), Root, "label map");
+            imagePath = paths.Resolve(Path.Combine(Layout.ImagesFolder, id + Layout.ImageExtension), Root, "image");
+        }
+        catch (PathNotAllowedException e) { return DatasetRecord.Fail(id, $"{where}: image {id}: {e.Message}"); }
         LabelMap map;
         try { map = LabelMapLoader.Load(labelsPath); }
         catch (ImageLoadException e) { return DatasetRecord.Fail(id, $"{where}: image {id}: {e.Message}"); }

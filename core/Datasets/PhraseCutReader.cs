@@ -21,19 +21,24 @@ public sealed class PhraseCutReader : IDatasetReader
 
     public string Root { get; }
     public string Split { get; }
-    public string ReferPath => Path.Combine(Root, $"refer_{Split}.json");
+    public string ReferPath => paths.Resolve($"refer_{Split}.json", Root, "PhraseCut tasks file");
+    readonly PathPolicy paths;
     public string ImagesDirectory => Path.Combine(Root, "images");
+    string SizesPath => paths.Resolve("image_data_split.json", Root, "PhraseCut image sizes file");
 
     /// <param name="root">The VGPhraseCut_v0 folder.</param>
     /// <param name="split">train, val, test or miniv (default val).</param>
-    public PhraseCutReader(string root, string? split = null)
+    /// <param name="readerOptions">Where the reader may read (<see cref="DatasetReaderOptions.Paths"/>): the root, its
+    /// JSON files and each image (an image id naming a path outside is that image's error).</param>
+    public PhraseCutReader(string root, string? split = null, DatasetReaderOptions? readerOptions = null)
     {
-        Root = Path.GetFullPath(root);
+        paths = (readerOptions ?? DatasetReaderOptions.Default).Paths;
+        Root = paths.Resolve(root, what: "dataset root");
         if (!Directory.Exists(Root)) throw new DirectoryNotFoundException($"PhraseCut folder not found: {Root}");
         Split = split ?? "val";
         if (!File.Exists(ReferPath)) throw new FileNotFoundException($"PhraseCut tasks not found: {ReferPath}", ReferPath);
-        if (!File.Exists(Path.Combine(Root, "image_data_split.json")))
-            throw new FileNotFoundException($"PhraseCut image sizes not found: {Path.Combine(Root, "image_data_split.json")}");
+        if (!File.Exists(SizesPath))
+            throw new FileNotFoundException($"PhraseCut image sizes not found: {SizesPath}");
     }
 
     /// <summary>Distinct category names of the split's phrases, sorted ordinally.</summary>
@@ -47,7 +52,7 @@ public sealed class PhraseCutReader : IDatasetReader
         if (images is not null) return;
         var file = Path.GetFileName(ReferPath);
         var sizes = new Dictionary<string, (int W, int H)>(StringComparer.Ordinal);
-        using (var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Root, "image_data_split.json"))))
+        using (var doc = JsonDocument.Parse(File.ReadAllBytes(SizesPath)))
             foreach (var e in doc.RootElement.EnumerateArray())
                 if (e.TryGetProperty("image_id", out var id) && e.TryGetProperty("width", out var w) && e.TryGetProperty("height", out var h))
                     sizes[Id(id)] = (w.GetInt32(), h.GetInt32());
@@ -128,7 +133,12 @@ public sealed class PhraseCutReader : IDatasetReader
                 }
                 expressions.Add(new ReferringExpression(t.TaskId, t.Phrase, maskId));
             }
-            yield return DatasetRecord.Of(new DatasetImage(g.ImageId, Path.Combine(ImagesDirectory, g.ImageId + ".jpg"), masks, expressions));
+            string? imagePath = null, refused = null;
+            try { imagePath = paths.Resolve(g.ImageId + ".jpg", ImagesDirectory, "image"); }
+            catch (PathNotAllowedException e) { refused = e.Message; }
+            yield return imagePath is null
+                ? DatasetRecord.Fail(g.ImageId, $"{Path.GetFileName(ReferPath)}: image {g.ImageId}: {refused}")
+                : DatasetRecord.Of(new DatasetImage(g.ImageId, imagePath, masks, expressions));
         }
     }
 }

@@ -43,9 +43,13 @@ public sealed class RefCocoReader : IDatasetReader
     /// <param name="dataset">"refcoco", "refcoco+" or "refcocog" (picks the default refs file: unc, unc, umd).</param>
     /// <param name="root">The dataset folder (holding refs(…).p and instances.json) or the refs file itself.</param>
     /// <param name="split">unc: train, val, testA, testB; umd: train, val, test; google: train, val. Default val.</param>
-    public RefCocoReader(string dataset, string root, string? split = null, RefCocoOptions? options = null)
+    /// <param name="readerOptions">Where the reader may read (<see cref="DatasetReaderOptions.Paths"/>): the refs,
+    /// instances and images locations, and each image's file_name (as in <see cref="CocoReader"/>).</param>
+    public RefCocoReader(string dataset, string root, string? split = null, RefCocoOptions? options = null, DatasetReaderOptions? readerOptions = null)
     {
         options ??= new RefCocoOptions();
+        readerOptions ??= DatasetReaderOptions.Default;
+        var paths = readerOptions.Paths;
         Dataset = dataset.ToLowerInvariant();
         string splitBy = Dataset switch
         {
@@ -53,21 +57,22 @@ public sealed class RefCocoReader : IDatasetReader
             "refcocog" => "umd",
             _ => throw new ArgumentException($"Unknown referring dataset '{dataset}'; expected refcoco, refcoco+ or refcocog."),
         };
-        root = Path.GetFullPath(root);
+        root = paths.Resolve(root, what: "dataset root");
         string folder = File.Exists(root) ? Path.GetDirectoryName(root)! : root;
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{Dataset} folder not found: {folder}");
-        RefsPath = options.RefsFile is { } f ? Path.GetFullPath(f)
+        RefsPath = options.RefsFile is { } f ? paths.Resolve(f, what: "refs file")
             : File.Exists(root) ? root
             : new[] { $"refs({splitBy}).p", $"refs({splitBy}).json" }.Select(n => Path.Combine(folder, n)).FirstOrDefault(File.Exists)
               ?? throw new FileNotFoundException($"No refs({splitBy}).p or refs({splitBy}).json in {folder}; pass the refs file.");
         if (!File.Exists(RefsPath)) throw new FileNotFoundException($"Refs file not found: {RefsPath}", RefsPath);
-        var instances = options.InstancesFile is { } i ? Path.GetFullPath(i) : Path.Combine(folder, "instances.json");
-        string[] candidates = options.ImagesDirectory is { } d ? [Path.GetFullPath(d)]
+        var instances = options.InstancesFile is { } i ? paths.Resolve(i, what: "instances file") : Path.Combine(folder, "instances.json");
+        // The default images folders include ones beside the dataset folder: those outside the allowed roots are not looked at.
+        string[] candidates = options.ImagesDirectory is { } d ? [paths.Resolve(d, what: "images folder")]
             : [Path.Combine(folder, "train2014"), Path.Combine(folder, "images"),
                Path.GetFullPath(Path.Combine(folder, "..", "images", "mscoco", "images", "train2014")), Path.GetFullPath(Path.Combine(folder, "..", "train2014"))];
-        var images = candidates.FirstOrDefault(Directory.Exists)
+        var images = candidates.FirstOrDefault(c => paths.Allows(c) && Directory.Exists(c))
             ?? throw new DirectoryNotFoundException($"COCO train2014 images not found (looked in {string.Join(", ", candidates)}); pass the images folder.");
-        coco = new CocoReader(instances, images, new CocoOptions { IncludeCrowd = true });
+        coco = new CocoReader(instances, images, new CocoOptions { IncludeCrowd = true }, readerOptions);
         Split = split ?? "val";
         raw = options.RawSentences;
     }

@@ -1,3 +1,4 @@
+using MaskInversion.Core;
 using MaskInversion.Core.Pipeline;
 
 namespace MaskInversion.Grains;
@@ -16,6 +17,8 @@ public sealed class ImageGrain(ComputeExecutor executor) : Grain, IImageGrain
 
     public async Task<ImageOutcome> ProcessAsync(ImageWork work)
     {
+        // Overlays go under the job folder: a plain Orleans client can send work straight here, past the coordinator's check.
+        executor.Paths.CheckOutput(work.Job);
         var masks = work.Masks.Select(m => GrainFactory.GetGrain<IMaskGrain>(GrainKeys.Mask(work.JobId, work.ImageId, m.MaskId))).ToArray();
         var records = await Task.WhenAll(masks.Select(m => m.GetRecordAsync()));
         var todo = Enumerable.Range(0, masks.Length).Where(i => records[i] is null).ToList();
@@ -27,13 +30,18 @@ public sealed class ImageGrain(ComputeExecutor executor) : Grain, IImageGrain
             {
                 prepared = image = await executor.PrepareAsync(ImagePlan.For(work, todo.Count));
             }
-            catch (Exception ex) when (ex is not OperationCanceledException and not ObjectDisposedException)
+            catch (Exception ex) when (ItemDataException.IsAboutItem(ex))
             {
-                // Unreadable image: a per-item error for the image and each of its masks, not a retry.
+                // Unreadable image (or outside the dataset roots): a per-item error for the image and each of its masks,
+                // not a retry. Other errors (the engine failed to load, libtorch) propagate and the coordinator retries.
                 var error = DirectRun.Error(ex);
                 DeactivateOnIdle();
                 return new ImageOutcome(work.ImageId,
                     work.Masks.Select((m, i) => records[i] ?? new MaskRecord(m.MaskId, m.ClassIndex, [], error)).ToArray(), error);
+            }
+            catch (Exception ex) when (ComputeFaultException.Carry(ex) != ex)
+            {
+                throw ComputeFaultException.Carry(ex);
             }
             try
             {

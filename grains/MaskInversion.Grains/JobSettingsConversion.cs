@@ -27,9 +27,11 @@ public static class JobSettingsConversion
         Path = ParsePath(s.InversionPath), Iterations = s.Iterations, LearningRate = s.LearningRate, Alpha = s.Alpha, WeightDecay = s.WeightDecay,
     };
 
-    public static DatasetReaderOptions ToReaderOptions(this JobSettings s) => new()
+    /// <param name="paths">Where the reader may read (a silo passes its <see cref="JobPaths.Datasets"/>); unrestricted by default.</param>
+    public static DatasetReaderOptions ToReaderOptions(this JobSettings s, PathPolicy? paths = null) => new()
     {
         Format = s.Format, Root = s.DatasetRoot, Split = s.Split, ClassesFile = s.ClassesFile, IncludeCrowd = s.IncludeCrowd,
+        Paths = paths ?? PathPolicy.Unrestricted,
     };
 
     /// <summary>The job's methods from the registry (<see cref="RegionMethods"/>); groups expand.</summary>

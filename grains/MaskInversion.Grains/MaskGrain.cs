@@ -1,3 +1,4 @@
+using MaskInversion.Core;
 using MaskInversion.Core.Pipeline;
 using Orleans.Placement;
 
@@ -28,7 +29,7 @@ public sealed class MaskGrain(ComputeExecutor executor,
         try
         {
             // Decoding a mask PNG is CPU work but no tensor work: the thread pool, not the grain scheduler, does it.
-            var mask = await Task.Run(() => MaskInput.Load(work.MaskId, work.Source.ToSource(), image.Width, image.Height));
+            var mask = await Task.Run(() => MaskInput.Load(work.MaskId, work.Source.ToSource(), image.Width, image.Height, executor.Paths.Images));
             var results = await executor.EvaluateAsync(image, mask, work.Overlay);
             record = new MaskRecord(work.MaskId, work.ClassIndex, results.Select(r => r.ToMethodResult()).ToArray(), null);
         }
@@ -39,10 +40,16 @@ public sealed class MaskGrain(ComputeExecutor executor,
             DeactivateOnIdle();
             throw;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ItemDataException.IsAboutItem(ex))
         {
-            // Missing or undecodable mask file, bad polygon/RLE: a per-item error, recorded like a result.
+            // Missing or undecodable mask file, bad polygon/RLE, a path outside the dataset roots: the mask's own data,
+            // so final, recorded like a result. Anything else (a libtorch error, out of memory) says nothing about the
+            // mask: it propagates unrecorded, and the coordinator retries the image.
             record = new MaskRecord(work.MaskId, work.ClassIndex, [], DirectRun.Error(ex));
+        }
+        catch (Exception ex) when (ComputeFaultException.Carry(ex) != ex)
+        {
+            throw ComputeFaultException.Carry(ex);
         }
         state.State.Record = record;
         await state.WriteRecoveringAsync();

@@ -1,3 +1,4 @@
+using MaskInversion.Core;
 using MaskInversion.Core.Metrics;
 using MaskInversion.Core.Pipeline;
 using MaskInversion.Core.Referring;
@@ -32,22 +33,33 @@ public sealed class ReferringImageGrain(ComputeExecutor executor,
             DeactivateOnIdle();
             return recorded;
         }
+        // Overlays go under the job folder: a plain Orleans client can send work straight here, past the coordinator's check.
+        executor.Paths.CheckOutput(work.Job);
         PreparedImageHandle image;
         try
         {
             prepared = image = await executor.PrepareAsync(ImagePlan.For(work, work.Masks.Length));
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not ObjectDisposedException)
+        catch (Exception ex) when (ItemDataException.IsAboutItem(ex))
         {
-            // Unreadable image: a per-item error for the image, its masks and its expressions, not a retry.
+            // Unreadable image: a per-item error for the image, its masks and its expressions, not a retry. Other errors
+            // (the engine failed to load, libtorch) propagate unrecorded and the coordinator retries.
             var error = DirectRun.Error(ex);
             DeactivateOnIdle();
             return Failed(work, error, work.Masks.ToDictionary(m => m.MaskId, _ => error));
+        }
+        catch (Exception ex) when (ComputeFaultException.Carry(ex) != ex)
+        {
+            throw ComputeFaultException.Carry(ex);
         }
         ImageOutcome outcome;
         try
         {
             outcome = await RankAsync(work, image);
+        }
+        catch (Exception ex) when (ComputeFaultException.Carry(ex) != ex)
+        {
+            throw ComputeFaultException.Carry(ex);
         }
         finally
         {
@@ -65,8 +77,8 @@ public sealed class ReferringImageGrain(ComputeExecutor executor,
         // Decoding masks is CPU work but no tensor work: the thread pool, not the grain scheduler, does it.
         var decoded = await Task.Run(() => work.Masks.Select(m =>
         {
-            try { return (Mask: MaskInput.Load(m.MaskId, m.Source.ToSource(), image.Width, image.Height), Error: (string?)null); }
-            catch (Exception ex) when (ex is not OperationCanceledException) { return (Mask: (MaskInput?)null, Error: DirectRun.Error(ex)); }
+            try { return (Mask: MaskInput.Load(m.MaskId, m.Source.ToSource(), image.Width, image.Height, executor.Paths.Images), Error: (string?)null); }
+            catch (Exception ex) when (ItemDataException.IsAboutItem(ex)) { return (Mask: (MaskInput?)null, Error: DirectRun.Error(ex)); }
         }).ToArray());
         var maskErrors = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int i = 0; i < decoded.Length; i++)
@@ -88,9 +100,10 @@ public sealed class ReferringImageGrain(ComputeExecutor executor,
             DeactivateOnIdle();
             throw;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ItemDataException.IsAboutItem(ex))
         {
-            // The engine failed on this image: recorded for every mask and expression, as a mask grain records it.
+            // The engine refused the image's own data: recorded for every mask and expression, as a mask grain records
+            // it. Engine faults (libtorch, memory) propagate unrecorded, nothing is stored, and the coordinator retries.
             var error = DirectRun.Error(ex);
             return Failed(work, null, work.Masks.ToDictionary(m => m.MaskId, m => maskErrors.GetValueOrDefault(m.MaskId) ?? error));
         }

@@ -13,12 +13,15 @@ public static class SiloBuilderExtensions
     /// on compute silos even when the call comes from a gateway-only silo or an external client — unlike
     /// RequiredMatchSiloMetadataPlacementFilter, which compares with the placing silo's own metadata.
     /// Requires the storage providers in <see cref="StorageNames"/> and a reminder service (coordinators hold a resume
-    /// reminder); <see cref="RecoveryOptions"/> come from the host's configuration.
+    /// reminder); <see cref="RecoveryOptions"/> and <see cref="PathOptions"/> come from the host's configuration.
     /// </summary>
     public static ISiloBuilder AddMaskInversion(this ISiloBuilder builder, ComputeOptions options)
     {
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton<ComputeExecutor>();
+        // PathOptions come from the host's configuration ("Paths"); unconfigured, the development defaults apply.
+        builder.Services.AddOptions<PathOptions>();
+        builder.Services.AddSingleton<JobPaths>();
         builder.Services.AddSingleton<JobMetricRegistry>();
         builder.AddJobMetric<RetrievalJobMetric>().AddJobMetric<DiceLossJobMetric>().AddJobMetric<ReferringJobMetric>();
         // A resume period under Orleans' one-minute reminder floor (the process tests use seconds) lowers the floor

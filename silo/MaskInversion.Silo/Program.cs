@@ -4,7 +4,7 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 
 // A MaskInversion silo. Configuration: appsettings.json (beside the executable), then environment variables
-// (Cluster__*, MaskInversion__*, Recovery__*, Web__*, Membership__*), then command-line arguments
+// (Cluster__*, MaskInversion__*, Recovery__*, Web__*, Paths__*, Membership__*), then command-line arguments
 // (--Cluster:SiloPort=11112). See deploy/ARCHITECTURE.md and SiloConfiguration for the sections.
 // Content root = the executable's folder, so appsettings.json (log levels, the localhost URL) applies from any cwd.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -18,6 +18,9 @@ try
     web = SiloConfiguration.Get<WebSettings>(builder.Configuration);
     SiloConfiguration.Get<RecoveryOptions>(builder.Configuration);
     SiloConfiguration.Get<ClusterMembershipOptions>(builder.Configuration);
+    // Production (Redis) silos serve any client on the network: they confine jobs to configured folders only.
+    var paths = SiloConfiguration.Get<PathOptions>(builder.Configuration);
+    if (cluster.RedisConnection is not null && paths.ProductionProblem() is { } pathProblem) throw new InvalidOperationException(pathProblem);
     // Refuse to start rather than serve the dashboard (and its log stream) to the network without a token.
     WebAccess.Validate(WebAccess.ConfiguredUrls(builder.Configuration), web);
 }
@@ -33,6 +36,7 @@ if (compute.TorchThreads > 0) TorchSharp.torch.set_num_threads(compute.TorchThre
 
 SiloConfiguration.Configure<RecoveryOptions>(builder.Services, builder.Configuration);
 SiloConfiguration.Configure<ClusterMembershipOptions>(builder.Services, builder.Configuration);
+SiloConfiguration.Configure<PathOptions>(builder.Services, builder.Configuration);
 builder.UseOrleans(silo =>
 {
     silo.UseCluster(cluster);

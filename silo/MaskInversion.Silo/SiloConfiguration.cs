@@ -19,6 +19,7 @@ public static class SiloConfiguration
         [ComputeOptions.Section] = typeof(ComputeOptions),
         [RecoveryOptions.Section] = typeof(RecoveryOptions),
         [WebSettings.Section] = typeof(WebSettings),
+        [PathOptions.Section] = typeof(PathOptions),
         [MembershipSection] = typeof(ClusterMembershipOptions),
     };
 

@@ -11,7 +11,9 @@ namespace MaskInversion.Cluster.Tests;
 /// compute silos (image and mask grains, no coordinators). Heterogeneous, so placement must respect roles.</summary>
 public static class TestCluster
 {
-    public static async Task<InProcessTestCluster> StartAsync(int silos)
+    /// <param name="compute">Changes the compute silos' options (e.g. fault injection).</param>
+    /// <param name="paths">The silos' allowed folders; default: the development roots (current directory and temp).</param>
+    public static async Task<InProcessTestCluster> StartAsync(int silos, Action<ComputeOptions>? compute = null, PathOptions? paths = null)
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.AssumeHomogenousSilosForTesting = false;
@@ -21,7 +23,10 @@ public static class TestCluster
             silo.AddMemoryGrainStorage(StorageNames.Jobs);
             silo.AddMemoryGrainStorage(StorageNames.Masks);
             silo.UseInMemoryReminderService();
-            silo.AddMaskInversion(new ComputeOptions { Compute = !control, Coordinator = control, BatchLinger = TimeSpan.FromMilliseconds(200) });
+            var computeOptions = new ComputeOptions { Compute = !control, Coordinator = control, BatchLinger = TimeSpan.FromMilliseconds(200) };
+            if (!control) compute?.Invoke(computeOptions);
+            silo.AddMaskInversion(computeOptions);
+            if (paths is not null) silo.Services.Configure<PathOptions>(p => (p.DatasetRoots, p.OutputRoots) = (paths.DatasetRoots, paths.OutputRoots));
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
@@ -52,12 +57,14 @@ public static class TestCluster
 /// <summary>A generated dataset plus the tiny random model, in a temporary folder.</summary>
 public sealed class JobFixtureData : IDisposable
 {
-    public string Folder { get; } = Path.Combine(Path.GetTempPath(), "mi-cluster-" + Guid.NewGuid().ToString("N"));
+    public string Folder { get; }
     public SyntheticDataset.Info Dataset { get; }
     public TinyModelFiles Model { get; }
 
-    public JobFixtureData(int images, bool faults, int masksPerImage = 2)
+    /// <param name="folder">Where to write (default: a new temp folder); deleted on dispose.</param>
+    public JobFixtureData(int images, bool faults, int masksPerImage = 2, string? folder = null)
     {
+        Folder = folder ?? Path.Combine(Path.GetTempPath(), "mi-cluster-" + Guid.NewGuid().ToString("N"));
         Dataset = SyntheticDataset.Write(Path.Combine(Folder, "data"), images, masksPerImage, seed: 7, corruptImage: faults, missingMask: faults);
         Model = TinyModelFiles.Write(Path.Combine(Folder, "model"), SyntheticDataset.Classes.Select(c => c.Name));
     }

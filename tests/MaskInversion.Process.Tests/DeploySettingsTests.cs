@@ -44,6 +44,24 @@ public sealed class DeploySettingsTests
         }
     }
 
+    /// <summary>#14: a silo on Redis refuses to start without its allowed folders, so every deployed one names them,
+    /// and they are the folders the deploy files mount (/data read-only, /jobs).</summary>
+    [Fact]
+    public void Every_production_silo_confines_jobs_to_the_mounted_folders()
+    {
+        var silos = Directory.GetFiles(Deploy, "*.yaml", SearchOption.AllDirectories).SelectMany(f => SiloSettings.Read(File.ReadAllText(f)))
+            .Where(s => s.ContainsKey("Cluster:RedisConnection")).ToList();
+        Assert.True(silos.Count >= 4, $"{silos.Count} silos on Redis found");
+        foreach (var settings in silos)
+        {
+            var config = new ConfigurationBuilder().AddInMemoryCollection(settings.Select(kv => new KeyValuePair<string, string?>(kv.Key, kv.Value))).Build();
+            var paths = SiloConfiguration.Get<MaskInversion.Grains.PathOptions>(config);
+            Assert.Null(paths.ProductionProblem());
+            Assert.Equal(["/data"], paths.DatasetRoots);
+            Assert.Equal(["/jobs"], paths.OutputRoots);
+        }
+    }
+
     [Fact]
     public void A_misspelt_key_or_a_bad_value_is_caught()
     {

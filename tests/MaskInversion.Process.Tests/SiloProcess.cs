@@ -16,6 +16,9 @@ sealed record SiloSpec(string Name, SiloRole Role, string ClusterId, string? Red
     public string? Netns { get; init; }
     public IReadOnlyList<string> Extra { get; init; } = [];
 
+    /// <summary>Where every process test keeps its data and job folders.</summary>
+    public static string TestsFolder { get; } = Path.Combine(Path.GetTempPath(), "mi-process-tests");
+
     public IEnumerable<string> Arguments()
     {
         yield return $"--Cluster:ClusterId={ClusterId}";
@@ -26,6 +29,9 @@ sealed record SiloSpec(string Name, SiloRole Role, string ClusterId, string? Red
         {
             yield return $"--Cluster:RedisConnection={Redis}";
             yield return $"--Cluster:AdvertisedAddress={Address}";
+            // A silo on Redis needs its allowed folders: the tests' scenes and job folders are all under this one.
+            yield return $"--Paths:DatasetRoots:0={TestsFolder}";
+            yield return $"--Paths:OutputRoots:0={TestsFolder}";
         }
         else yield return $"--Cluster:PrimarySiloPort={PrimarySiloPort ?? SiloPort}";
         yield return $"--Urls=http://127.0.0.1:{HttpPort}";

@@ -44,6 +44,10 @@ public sealed class WebAccessTests
     [InlineData("--Urls=http://0.0.0.0:{port}", "Web:Token is not set")]
     [InlineData("--Urls=http://0.0.0.0:{port} --Web:Token=short", "use at least 16")]
     [InlineData("--Cluster:RedisConection=127.0.0.1:6379", "RedisConection")]
+    // A production (Redis) silo confines jobs to folders it must be given (#14).
+    [InlineData("--Cluster:RedisConnection=127.0.0.1:1", "Paths:DatasetRoots must name the folders jobs may read")]
+    [InlineData("--Cluster:RedisConnection=127.0.0.1:1 --Paths:DatasetRoots:0=/data", "Paths:OutputRoots must name the folders jobs may write")]
+    [InlineData("--Paths:DatasetRoot=/data", "DatasetRoot")]
     public async Task Silo_refuses_to_start(string arguments, string message)
     {
         var folder = Directory.CreateTempSubdirectory("mi-web-").FullName;

@@ -80,10 +80,13 @@ public sealed class ComputeExecutor : IDisposable
     long nextSlot;
 
     long forwards, evaluateCalls, masksEvaluated, cachedBytes;
+    int faultsInjected;
 
-    public ComputeExecutor(IOptions<ComputeOptions> options, ILogger<ComputeExecutor> logger)
+    /// <param name="paths">Where images may be read and overlays written (default: the development roots).</param>
+    public ComputeExecutor(IOptions<ComputeOptions> options, ILogger<ComputeExecutor> logger, JobPaths? paths = null)
     {
         this.options = options.Value;
+        Paths = paths ?? new JobPaths(Options.Create(new PathOptions()));
         this.logger = logger;
         engines = new EngineCache(this.options.EngineCacheSize, logger);
         queue = Channel.CreateBounded<Item>(new BoundedChannelOptions(Math.Max(1, this.options.QueueCapacity))
@@ -91,6 +94,9 @@ public sealed class ComputeExecutor : IDisposable
             SingleReader = true, FullMode = BoundedChannelFullMode.Wait,
         });
     }
+
+    /// <summary>The silo's allowed folders; images and masks are decoded with <see cref="JobPaths.Images"/>.</summary>
+    public JobPaths Paths { get; }
 
     /// <summary>This executor's identity: handles it issued carry it, handles from any other executor are refused.</summary>
     public Guid Id { get; } = Guid.NewGuid();
@@ -220,7 +226,7 @@ public sealed class ComputeExecutor : IDisposable
         {
             var (engineKey, engine) = engines.Get(p.Plan.Job.ToEngineSettings(p.Plan.ClassNames, options.Device),
                 key => slots.Values.Any(s => s.EngineKey == key));
-            var image = engine.Prepare(p.Plan.ImageId, p.Plan.ImagePath);
+            var image = engine.Prepare(p.Plan.ImageId, p.Plan.ImagePath, Paths.Images);
             Interlocked.Increment(ref forwards);
             var handle = new PreparedImageHandle(Id, ++nextSlot, p.Plan.ImageId, image.Image.Width, image.Image.Height);
             var slot = new Slot(handle, image, engine, engineKey, p.Plan);
@@ -277,6 +283,7 @@ public sealed class ComputeExecutor : IDisposable
         var unique = batch.GroupBy(b => b.Mask.MaskId, StringComparer.Ordinal).Select(g => g.First()).ToList();
         try
         {
+            InjectFault(slot);
             var results = slot.Engine.Evaluate(slot.Image, unique.Select(u => u.Mask).ToList(), slot.Plan.Methods, slot.Plan.Job.SaveEmbeddings);
             Interlocked.Increment(ref evaluateCalls);
             Interlocked.Add(ref masksEvaluated, unique.Count);
@@ -299,6 +306,7 @@ public sealed class ComputeExecutor : IDisposable
     {
         try
         {
+            InjectFault(slot);
             var result = new ReferringEvaluator(slot.Engine).EvaluateImage(slot.Image, f.Candidates, f.Queries, slot.Plan.Methods);
             Interlocked.Increment(ref evaluateCalls);
             Interlocked.Add(ref masksEvaluated, f.Candidates.Count);
@@ -312,6 +320,15 @@ public sealed class ComputeExecutor : IDisposable
         {
             f.Done.TrySetException(ex);
         }
+    }
+
+    /// <summary><see cref="ComputeOptions.InjectEngineFaults"/>: fails this batch like a libtorch error, while faults are left.</summary>
+    void InjectFault(Slot slot)
+    {
+        if (faultsInjected >= options.InjectEngineFaults) return;
+        faultsInjected++;
+        throw new System.Runtime.InteropServices.ExternalException(
+            $"FAULT INJECTION {faultsInjected}/{options.InjectEngineFaults}: engine fault on image {slot.Handle.ImageId} (as libtorch's 'value cannot be converted to type float').");
     }
 
     void Release(long id)

@@ -23,4 +23,8 @@ public sealed class ComputeOptions
     public int TorchThreads { get; set; }
     /// <summary>"auto" (CUDA when the libtorch backend has it, else CPU), "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; set; } = "auto";
+    /// <summary>FAULT INJECTION, tests only (0 = off, the default): the first N batches this executor runs (Evaluate or
+    /// referring) fail with an <see cref="System.Runtime.InteropServices.ExternalException"/>, as libtorch's errors do,
+    /// so tests can show an engine fault is retried and never recorded as the items' result. Never set in production.</summary>
+    public int InjectEngineFaults { get; set; }
 }

@@ -5,16 +5,20 @@ namespace MaskInversion.Grains;
 /// <summary>
 /// Sends images to their image grains. The coordinator, not the client, makes these calls: a grain caller whose
 /// target silo dies gets SiloUnavailableException once membership declares it dead, while an external client
-/// would only time out. Any failure (silo lost, timeout, storage) re-sends the same image key with exponential
-/// backoff (250 ms · 2ⁿ, ≤ 10 s) — image grains are idempotent by key — up to the job's MaxAttempts; then the
-/// image's masks carry the last error. While the cluster cannot take the image at all (its silo declared dead, no
-/// compute silo joined yet) attempts are not counted. Runs on the coordinator's scheduler (its awaits return there).
+/// would only time out. Errors about an item's own data never arrive here: the image and mask grains record them as
+/// the item's result. Anything that does arrive (silo lost, timeout, storage, an engine or libtorch fault) re-sends
+/// the same image key with exponential backoff (250 ms · 2ⁿ, ≤ 10 s) — image grains are idempotent by key — up to the
+/// job's MaxAttempts, and is never recorded as the image's result: after the last attempt the job fails, naming the
+/// image and the error (its results would otherwise be silently incomplete or wrong). While the cluster cannot take
+/// the image at all (its silo declared dead, no compute silo joined yet) attempts are not counted. Runs on the
+/// coordinator's scheduler (its awaits return there).
 /// </summary>
 sealed class ImageDispatcher(IGrainFactory grains, ILogger logger, Action onRetry, Func<bool> stopping)
 {
     public static TimeSpan Backoff(int attempt) => TimeSpan.FromMilliseconds(Math.Min(10_000, 250 * Math.Pow(2, attempt - 1)));
 
-    /// <summary>The image's outcome; never throws: after the last attempt, an outcome whose masks carry the error.</summary>
+    /// <summary>The image's outcome.</summary>
+    /// <exception cref="ImageDispatchException">The image still failed after MaxAttempts counted attempts.</exception>
     public async Task<ImageOutcome> DispatchAsync(ImageWork work)
     {
         for (int attempt = 1, counted = 0; ; attempt++)
@@ -38,9 +42,8 @@ sealed class ImageDispatcher(IGrainFactory grains, ILogger logger, Action onRetr
             }
             catch (Exception ex) when (!stopping())
             {
-                var error = $"failed after {attempt} attempts: {ex.GetType().Name}: {ex.Message}";
-                return new ImageOutcome(work.ImageId, work.Masks.Select(m => new MaskRecord(m.MaskId, m.ClassIndex, [], error)).ToArray(), error,
-                    work.Expressions?.Select(e => new ExpressionRecord(e.ExpressionId, e.MaskId, [], error)).ToArray());
+                logger.LogError(ex, "Image {Image} failed {Attempts} attempts; the job stops", work.ImageId, attempt);
+                throw new ImageDispatchException(work.ImageId, attempt, ex);
             }
         }
     }
@@ -50,4 +53,13 @@ sealed class ImageDispatcher(IGrainFactory grains, ILogger logger, Action onRetr
     static bool ClusterUnavailable(Exception ex) =>
         ex is OrleansMessageRejectionException   // includes SiloUnavailableException and failed connections
         || ex is ArgumentException { Message: var m } && m.StartsWith("Could not find an implementation for interface", StringComparison.Ordinal);
+}
+
+/// <summary>An image that could not be processed within the job's MaxAttempts for a reason other than its own data (an
+/// engine or infrastructure fault): the job fails with this message rather than record the fault as the image's result.</summary>
+public sealed class ImageDispatchException(string imageId, int attempts, Exception last)
+    : Exception($"Image {imageId} could not be processed in {attempts} attempts (not an error in its data, so not recorded as its result); " +
+        $"last error: {last.GetType().Name}: {last.Message}", last)
+{
+    public string ImageId { get; } = imageId;
 }

@@ -18,6 +18,7 @@ public sealed class JobCoordinatorGrain(
     [PersistentState("job", StorageNames.Jobs)] IPersistentState<JobCoordinatorState> state,
     JobMetricRegistry metricRegistry,
     IOptions<RecoveryOptions> recovery,
+    JobPaths paths,
     ILogger<JobCoordinatorGrain> logger) : Grain, IJobCoordinatorGrain, IRemindable
 {
     const string ResumeReminder = "resume";
@@ -115,7 +116,7 @@ public sealed class JobCoordinatorGrain(
         }
         // Reads the weights' header, the tokenizer and the dataset's class list: off the grain scheduler. The grain is
         // not reentrant, so a second submit of this id waits for this one.
-        var (job, problems) = await Task.Run(() => JobAdmission.Check(settings));
+        var (job, problems) = await Task.Run(() => JobAdmission.Check(settings, paths));
         if (job is null)
         {
             logger.LogInformation("Job {Job} refused: {Problems}", JobId, string.Join("; ", problems));
@@ -153,7 +154,12 @@ public sealed class JobCoordinatorGrain(
         TimeSpan? eta = null;
         if (S.MasksTotal is { } total && rate > 0 && S.State == JobState.Running)
             eta = TimeSpan.FromSeconds(Math.Max(0, total - S.MasksDone - S.MasksFailed) / rate);
-        return new JobProgress(JobId, S.State, S.ImagesDone, S.ImagesFailed, S.MasksDone, S.MasksFailed, S.ReadErrors,
+        // The verdict is set before the last checkpoint closes the final Parquet part and metrics.json is written: until
+        // the loop has finished those, callers see the job still running, so "ended" means its outputs are complete.
+        var shown = loop is { IsCompleted: false } && S.State is JobState.Completed or JobState.Failed or JobState.Cancelled
+            ? (S.State == JobState.Cancelled ? JobState.Cancelling : JobState.Running)
+            : S.State;
+        return new JobProgress(JobId, shown, S.ImagesDone, S.ImagesFailed, S.MasksDone, S.MasksFailed, S.ReadErrors,
             S.ImagesTotal, S.MasksTotal, inFlight, S.Retries, rate, eta, S.Error, S.Settings?.OutputFolder ?? "");
     }
 
@@ -177,7 +183,7 @@ public sealed class JobCoordinatorGrain(
         string? failure = null;
         try
         {
-            var stream = await DatasetStream.OpenAsync(job.ToReaderOptions());
+            var stream = await DatasetStream.OpenAsync(job.ToReaderOptions(paths.Datasets));
             // A referring job scores expressions against the image's masks; class prompts would only cost text-tower time.
             classes = DatasetFormats.IsReferring(job.Format) ? new JobClasses([], []) : JobClasses.Of(stream.Classes);
             (S.ClassIds, S.ClassNames) = (classes.Ids, classes.Names);
@@ -294,7 +300,9 @@ public sealed class JobCoordinatorGrain(
         var (ordinal, image) = inflight[done];
         inflight.Remove(done);
         inFlight = inflight.Count;
-        var outcome = await done;   // the dispatcher never throws: a failed image carries its error
+        // Item errors arrive inside the outcome; an image that failed MaxAttempts for any other reason throws
+        // (ImageDispatchException) and fails the job, so no engine fault is ever counted as a result.
+        var outcome = await done;
 
         foreach (var mask in outcome.Masks)
         {

@@ -238,4 +238,36 @@ public class ReaderHardeningTests
         Assert.Throws<PathNotAllowedException>(() => DatasetReaders.Open("coco", "/etc/hostname", readerOptions: options));
         Assert.Throws<PathNotAllowedException>(() => DatasetReaders.Open("openimages", root, split: "../../../etc", readerOptions: options));
     }
+
+    [Fact]
+    public void LabelMapPhraseCutAndRefCocoReadersConfineTheirFilesToo()
+    {
+        using var dir = new TempDir();
+        var root = dir.File("data");
+        var options = new DatasetReaderOptions { Paths = new PathPolicy([root]) };
+
+        // VOC: a split list naming an id that climbs out of the root is that id's error; the good id is read.
+        var voc = Path.Combine(root, "VOCdevkit", "VOC2012");
+        foreach (var d in new[] { "SegmentationClass", "JPEGImages", "ImageSets/Segmentation" }) Directory.CreateDirectory(Path.Combine(voc, d));
+        File.WriteAllBytes(Path.Combine(voc, "SegmentationClass", "good.png"), Imaging.TestImages.Png(2, 2, 8, 0, [0, 1, 0, 1]));
+        File.WriteAllLines(Path.Combine(voc, "ImageSets", "Segmentation", "val.txt"), ["../../../../../etc/hostname", "good"]);
+        var (errors, images) = ReadAll(DatasetReaders.Open("voc", Path.Combine(root, "VOCdevkit"), readerOptions: options));
+        Assert.Contains("outside the folders this cluster allows", Assert.Single(errors).Message);
+        Assert.Equal(["good"], images.Select(i => i.ImageId));
+        Assert.Throws<PathNotAllowedException>(() => DatasetReaders.Open("voc", Path.Combine(root, "VOCdevkit"), split: "../../../../../etc/x", readerOptions: options));
+
+        // PhraseCut: an image id naming a path outside is that image's error.
+        var phrasecut = Directory.CreateDirectory(Path.Combine(root, "VGPhraseCut_v0")).FullName;
+        File.WriteAllText(Path.Combine(phrasecut, "image_data_split.json"), """[{"image_id": "../../../../etc/hostname", "width": 9, "height": 9}, {"image_id": 5, "width": 9, "height": 9}]""");
+        static string Task(string image, string id) => $$"""{"task_id": "{{id}}", "image_id": {{image}}, "phrase": "a cat", "phrase_structure": {"name": "cat"}, "Polygons": [[[[1, 1], [5, 1], [5, 5]]]]}""";
+        const string outside = "\"../../../../etc/hostname\"";
+        File.WriteAllText(Path.Combine(phrasecut, "refer_val.json"), "[" + Task(outside, "t1") + ", " + Task("5", "t2") + "]");
+        (errors, images) = ReadAll(DatasetReaders.Open("phrasecut", phrasecut, readerOptions: options));
+        Assert.Contains("outside the folders this cluster allows", Assert.Single(errors).Message);
+        Assert.Equal(["5"], images.Select(i => i.ImageId));
+
+        // RefCOCO: its root, refs and instances files are confined like any dataset root.
+        Assert.Throws<PathNotAllowedException>(() => DatasetReaders.Open("refcoco", "/etc", readerOptions: options));
+        Assert.Throws<PathNotAllowedException>(() => DatasetReaders.Open("refcoco", Path.Combine(root, "..", "refcoco"), readerOptions: options));
+    }
 }
