@@ -94,7 +94,7 @@ public sealed class BadInputCatalogueTests(ClusterFixture fixture) : IClassFixtu
         {
             var key = r.ImageId == "bad-masks" ? (goodWithBad.Id, r.MaskId[3..], r.Method) : (r.ImageId, r.MaskId, r.Method);
             var c = cleanRows[key];
-            Assert.Equal((c.Top10, c.Top10Scores, c.Dice), (r.Top10, r.Top10Scores, r.Dice), new RowComparer());
+            Assert.Equal((c.Top10, c.Top10Scores, c.DiceLoss), (r.Top10, r.Top10Scores, r.DiceLoss), new RowComparer());
         }
         Expect.SameCounts(expected, await cleanJob.GetResultsAsync());
         Assert.Contains(goodRows, r => r.MaskId == "full-mask");
