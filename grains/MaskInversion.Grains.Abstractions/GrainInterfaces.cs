@@ -13,6 +13,9 @@ public interface IJobCoordinatorGrain : IGrainWithStringKey
 
     [AlwaysInterleave] Task<JobResults> GetResultsAsync();
 
+    /// <summary>Progress with the dashboard's extras: recent failures, per-silo throughput, masks/s history.</summary>
+    [AlwaysInterleave] Task<JobMonitorView> GetMonitorAsync();
+
     /// <summary>Stops dispatching; images in flight finish and are counted.</summary>
     [AlwaysInterleave] Task<JobProgress> CancelAsync();
 }

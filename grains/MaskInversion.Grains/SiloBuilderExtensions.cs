@@ -20,6 +20,10 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton<ComputeExecutor>();
         builder.Services.AddSingleton<JobMetricRegistry>();
+        builder.Services.AddSingleton<JobActivity>();
+        // Compute silos report their executor's load (queue, cache) for the dashboard and read it for /metrics.
+        builder.Services.AddSingleton<SiloLoadReporter>();
+        if (options.Compute) builder.Services.AddHostedService(sp => sp.GetRequiredService<SiloLoadReporter>());
         builder.AddJobMetric<RetrievalJobMetric>().AddJobMetric<DiceJobMetric>().AddJobMetric<ReferringJobMetric>();
         // A resume period under Orleans' one-minute reminder floor (the process tests use seconds) lowers the floor
         // instead of failing the registration.
@@ -39,6 +43,7 @@ public static class SiloBuilderExtensions
             {
                 types.Classes.Remove(typeof(JobCoordinatorGrain));
                 types.Classes.Remove(typeof(JobRegistryGrain));
+                types.Classes.Remove(typeof(SiloLoadGrain));
             }
         });
         return builder;

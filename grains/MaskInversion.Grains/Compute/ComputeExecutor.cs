@@ -78,6 +78,7 @@ public sealed class ComputeExecutor : IDisposable
     readonly List<PrepareItem> deferred = [];
     readonly EngineCache engines;
     long nextSlot;
+    int deferredCount;
 
     long forwards, evaluateCalls, masksEvaluated, cachedBytes;
 
@@ -101,6 +102,9 @@ public sealed class ComputeExecutor : IDisposable
     public long MasksEvaluated => Interlocked.Read(ref masksEvaluated);
     /// <summary>Tensor memory held by prepared images now.</summary>
     public long CachedBytes => Interlocked.Read(ref cachedBytes);
+    public long CacheBudgetBytes => options.CacheBudgetBytes;
+    /// <summary>Requests waiting for the executor thread, plus images waiting for room in the cache budget.</summary>
+    public int QueueDepth => queue.Reader.Count + Volatile.Read(ref deferredCount);
 
     /// <summary>Decodes and forwards the image once and keeps it in a new slot until released.</summary>
     public async Task<PreparedImageHandle> PrepareAsync(ImagePlan plan, CancellationToken ct = default)
@@ -191,7 +195,10 @@ public sealed class ComputeExecutor : IDisposable
                 if (slots.Count == 0 || Interlocked.Read(ref cachedBytes) < options.CacheBudgetBytes)
                     Prepare(p);
                 else
+                {
                     deferred.Add(p);
+                    Volatile.Write(ref deferredCount, deferred.Count);
+                }
                 break;
             case EvaluateItem e:
                 if (!slots.TryGetValue(e.Image.Slot, out var slot))
@@ -239,6 +246,7 @@ public sealed class ComputeExecutor : IDisposable
         if (deferred.Count == 0 || (slots.Count > 0 && Interlocked.Read(ref cachedBytes) >= options.CacheBudgetBytes)) return false;
         var p = deferred[0];
         deferred.RemoveAt(0);
+        Volatile.Write(ref deferredCount, deferred.Count);
         Prepare(p);
         return true;
     }

@@ -23,4 +23,7 @@ public sealed class ComputeOptions
     public int TorchThreads { get; set; }
     /// <summary>"auto" (CUDA when the libtorch backend has it, else CPU), "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; set; } = "auto";
+    /// <summary>Demos and the dashboard's browser tests: each image grain waits this long before preparing its image, so
+    /// a small synthetic job runs long enough to watch (and to cancel). Zero in production.</summary>
+    public TimeSpan ImageDelay { get; set; }
 }

@@ -17,6 +17,7 @@ namespace MaskInversion.Grains;
 public sealed class JobCoordinatorGrain(
     [PersistentState("job", StorageNames.Jobs)] IPersistentState<JobCoordinatorState> state,
     JobMetricRegistry metricRegistry,
+    JobActivity activity,
     IOptions<RecoveryOptions> recovery,
     ILogger<JobCoordinatorGrain> logger) : Grain, IJobCoordinatorGrain, IRemindable
 {
@@ -41,6 +42,7 @@ public sealed class JobCoordinatorGrain(
     readonly Stopwatch runClock = new();
     long runMasks;
     int inFlight;
+    readonly JobMonitor monitor = new();
 
     JobMetrics Metrics => metrics ??= new JobMetrics(metricRegistry, S.Metrics);
 
@@ -120,6 +122,8 @@ public sealed class JobCoordinatorGrain(
     public Task<JobResults> GetResultsAsync() =>
         Task.FromResult(new JobResults(Progress(), Metrics.Summaries(S.Settings?.Methods ?? [], (int)S.ImagesDone), S.ClassNames));
 
+    public Task<JobMonitorView> GetMonitorAsync() => Task.FromResult(monitor.View(Progress(), running: S.State is JobState.Running or JobState.Cancelling));
+
     public Task<JobProgress> CancelAsync()
     {
         if (S.State == JobState.Running)
@@ -167,7 +171,7 @@ public sealed class JobCoordinatorGrain(
                 ex => logger.LogWarning(ex, "Counting pass of job {Job} failed; progress has no total", JobId), token);
             _ = RecordTotalsAsync(stream.Totals);
 
-            var dispatcher = new ImageDispatcher(GrainFactory, logger, () => S.Retries++, () => deactivating);
+            var dispatcher = new ImageDispatcher(GrainFactory, logger, () => { S.Retries++; activity.Retried(); }, () => deactivating);
             var inflight = new Dictionary<Task<ImageOutcome>, (long Ordinal, DatasetImage Image)>();
             while (!token.IsCancellationRequested)
             {
@@ -182,6 +186,7 @@ public sealed class JobCoordinatorGrain(
                     if (next.Record.Error is { } error)
                     {
                         S.ReadErrors++;
+                        monitor.AddReadError(error.ItemId, error.Message);
                         await outputs!.WriteReadErrorAsync(error);
                         S.Settle(next.Ordinal);
                         continue;
@@ -278,6 +283,8 @@ public sealed class JobCoordinatorGrain(
             if (mask.Error is null) S.MasksDone++;
             else S.MasksFailed++;
         }
+        monitor.Add(outcome);
+        activity.Settled(outcome);
         if (outcome.Error is null) S.ImagesDone++;
         else S.ImagesFailed++;
         Metrics.Add(image, outcome);
