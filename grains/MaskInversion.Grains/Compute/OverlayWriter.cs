@@ -6,7 +6,7 @@ namespace MaskInversion.Grains;
 
 /// <summary>PNG overlays of a mask (image, mask, each method's final map over the image), written by the compute
 /// silo that holds the image. A failed write is logged, never fatal.</summary>
-static class OverlayWriter
+public static class OverlayWriter
 {
     public static void TryWrite(string folder, RgbImage image, MaskInput mask, IReadOnlyList<MaskResult> results, ILogger logger)
     {
