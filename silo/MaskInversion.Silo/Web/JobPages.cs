@@ -15,6 +15,7 @@ public static class JobPages
     {
         app.MapGet("/jobs", () => Page("jobs.html", orleansDashboard));
         app.MapGet("/jobs/{id}", (string id) => Page("job.html", orleansDashboard));
+        app.MapGet("/jobs/assets/style.css", () => Results.Content(Resource("style.css"), "text/css; charset=utf-8"));
 
         app.MapGet("/api/jobs", async (IGrainFactory grains) =>
             Results.Json(await grains.GetGrain<IJobRegistryGrain>(IJobRegistryGrain.Key).ListAsync(), JobDashboard.Json));
