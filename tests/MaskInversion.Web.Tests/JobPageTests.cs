@@ -77,12 +77,17 @@ public sealed class JobPageTests(WebSilo silo, ITestOutputHelper output) : IClas
         Assert.Contains((100 * acc1).ToString("F1", CultureInfo.InvariantCulture) + "%", methods.First(m => m.StartsWith("maskinversion", StringComparison.Ordinal)));
         Assert.Equal(results.Progress.MasksDone.ToString(CultureInfo.InvariantCulture), await page.TextContentAsync("#masks-done"));
 
-        // Four samples: image, mask and two final maps each (both methods draw one), loaded and at least 256 px wide.
+        // Four samples: image, mask, the LET₀ map and MaskInversion's final map each (the CLIP baseline draws none),
+        // loaded, drawn at least 256 px wide and stored at least 256 px wide (the scenes are 96 px).
+        var samples = page.Locator("#gallery .sample");
+        await samples.Nth(3).WaitForAsync(new LocatorWaitForOptions { Timeout = (float)Patience.TotalMilliseconds });
+        Assert.Equal(4, await samples.CountAsync());
+        for (int i = 0; i < 4; i++)
+            Assert.Equal(["image", "mask", "initial map (LET₀)", "maskinversion final map"], await samples.Nth(i).Locator("figcaption").AllTextContentsAsync());
         var gallery = page.Locator("#gallery img");
-        await gallery.Nth(15).WaitForAsync(new LocatorWaitForOptions { Timeout = (float)Patience.TotalMilliseconds });
-        Assert.Equal(16, await gallery.CountAsync());
+        await page.WaitForFunctionAsync("[...document.querySelectorAll('#gallery img')].every(i => i.complete)");
         var sizes = await page.EvaluateAsync<int[][]>("[...document.querySelectorAll('#gallery img')].map(i => [i.naturalWidth, Math.round(i.getBoundingClientRect().width)])");
-        Assert.All(sizes, s => { Assert.True(s[0] > 0, "an overlay did not load"); Assert.True(s[1] >= 256, $"an overlay is drawn {s[1]} px wide"); });
+        Assert.All(sizes, s => { Assert.True(s[0] >= 256, $"an overlay is {s[0]} px wide"); Assert.True(s[1] >= 256, $"an overlay is drawn {s[1]} px wide"); });
         output.WriteLine($"screenshot (finished): {await silo.ScreenshotAsync(page, "job-finished")}");
 
         var jobs = await silo.Browser.NewPageAsync();

@@ -290,10 +290,11 @@ public sealed class ComputeExecutor : IDisposable
             Interlocked.Add(ref masksEvaluated, unique.Count);
             slot.Evaluated += unique.Count;
             var byMask = results.GroupBy(r => r.MaskId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (IReadOnlyList<MaskResult>)g.ToList());
+            var initial = batch.Any(b => b.Overlay) ? InitialMap(slot) : null;
             foreach (var item in batch)
             {
                 var mine = byMask[item.Mask.MaskId];
-                if (item.Overlay) OverlayWriter.TryWrite(slot.Plan.OverlayFolder, slot.Image.Image, item.Mask, mine, logger);
+                if (item.Overlay) OverlayWriter.TryWrite(slot.Plan.OverlayFolder, slot.Image.Image, item.Mask, mine, initial, JobSettingsConversion.OverlayMapSize, logger);
                 item.Done.TrySetResult(mine);
             }
         }
@@ -311,14 +312,30 @@ public sealed class ComputeExecutor : IDisposable
             Interlocked.Increment(ref evaluateCalls);
             Interlocked.Add(ref masksEvaluated, f.Candidates.Count);
             slot.Evaluated += f.Candidates.Count;
+            var initial = f.Overlays.Count > 0 ? InitialMap(slot) : null;
             foreach (var c in f.Candidates.Where(c => f.Overlays.Contains(c.MaskId)))
-                OverlayWriter.TryWrite(slot.Plan.OverlayFolder, slot.Image.Image, c, result.Regions.Where(r => r.MaskId == c.MaskId).ToList(), logger);
+                OverlayWriter.TryWrite(slot.Plan.OverlayFolder, slot.Image.Image, c, result.Regions.Where(r => r.MaskId == c.MaskId).ToList(), initial,
+                    JobSettingsConversion.OverlayMapSize, logger);
             bool keep = slot.Plan.Job.SaveEmbeddings;
             f.Done.TrySetResult(result with { Regions = result.Regions.Select(r => r with { Embedding = keep ? r.Embedding : null, Map = null }).ToList() });
         }
         catch (Exception ex)
         {
             f.Done.TrySetException(ex);
+        }
+    }
+
+    /// <summary>LeGrad map of the image's LET₀ for overlays; an overlay is never worth failing the masks for.</summary>
+    float[]? InitialMap(Slot slot)
+    {
+        try
+        {
+            return slot.Engine.InitialMap(slot.Image, JobSettingsConversion.OverlayMapSize);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Initial map of image {Image} not drawn", slot.Handle.ImageId);
+            return null;
         }
     }
 
