@@ -38,6 +38,7 @@ public static class SiloBuilderExtensions
                 types.Classes.Remove(typeof(ImageGrain));
                 types.Classes.Remove(typeof(ReferringImageGrain));
                 types.Classes.Remove(typeof(MaskGrain));
+                types.Classes.Remove(typeof(OverlayGrain));
             }
             if (!options.Coordinator)
             {

@@ -88,6 +88,21 @@ public sealed class JobPageTests(WebSilo silo, ITestOutputHelper output) : IClas
         await page.WaitForFunctionAsync("[...document.querySelectorAll('#gallery img')].every(i => i.complete)");
         var sizes = await page.EvaluateAsync<int[][]>("[...document.querySelectorAll('#gallery img')].map(i => [i.naturalWidth, Math.round(i.getBoundingClientRect().width)])");
         Assert.All(sizes, s => { Assert.True(s[0] >= 256, $"an overlay is {s[0]} px wide"); Assert.True(s[1] >= 256, $"an overlay is drawn {s[1]} px wide"); });
+
+        // Any mask on request: the last image's last mask (beyond the job's four samples), drawn through the form.
+        var (imageId, maskId) = silo.LastMask(root);
+        await page.FillAsync("#draw-image", imageId);
+        await page.FillAsync("#draw-mask", maskId);
+        await page.ClickAsync("#draw button");
+        var requested = page.Locator("#requested .sample");
+        await requested.WaitForAsync(new LocatorWaitForOptions { Timeout = (float)Patience.TotalMilliseconds });
+        Assert.Contains(maskId, await requested.TextContentAsync());
+        Assert.Equal(["image", "mask", "initial map (LET₀)", "maskinversion final map"], await requested.Locator("figcaption").AllTextContentsAsync());
+        await page.WaitForFunctionAsync("[...document.querySelectorAll('#requested img')].every(i => i.complete && i.naturalWidth >= 256)");
+        // A mask the image does not have: the error names it.
+        await page.FillAsync("#draw-mask", "no-such-mask");
+        await page.ClickAsync("#draw button");
+        await page.WaitForFunctionAsync("document.querySelector('#draw-result').textContent.includes('no-such-mask')");
         output.WriteLine($"screenshot (finished): {await silo.ScreenshotAsync(page, "job-finished")}");
 
         var jobs = await silo.Browser.NewPageAsync();

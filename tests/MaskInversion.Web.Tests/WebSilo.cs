@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using MaskInversion.Core.Datasets;
 using MaskInversion.Core.Synthetic;
 using MaskInversion.Core.Training;
 using MaskInversion.Grains;
@@ -70,6 +71,14 @@ public sealed class WebSilo : IAsyncLifetime
         var victim = Directory.GetFiles(Path.Combine(root, "validation", "images")).Order(StringComparer.Ordinal).ElementAt(1);
         File.WriteAllText(victim, "this is not a JPEG");
         return (root, Path.GetFileNameWithoutExtension(victim));
+    }
+
+    /// <summary>The last image of the scenes and its last mask, as the dataset reader lists them.</summary>
+    public (string ImageId, string MaskId) LastMask(string root)
+    {
+        var image = DatasetReaders.Open(new DatasetReaderOptions { Format = "openimages", Root = root, Split = "validation" })
+            .ReadImages().Select(r => r.Image).OfType<DatasetImage>().Last();
+        return (image.ImageId, image.Masks[^1].MaskId);
     }
 
     /// <summary>MaskInversion and the global CLIP baseline with the bundled MiniCLIP, two images in flight.</summary>

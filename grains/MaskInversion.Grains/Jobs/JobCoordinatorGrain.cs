@@ -124,6 +124,19 @@ public sealed class JobCoordinatorGrain(
 
     public Task<JobMonitorView> GetMonitorAsync() => Task.FromResult(monitor.View(Progress(), running: S.State is JobState.Running or JobState.Cancelling));
 
+    public async Task<string[]> DrawOverlayAsync(string imageId, string maskId)
+    {
+        var job = S.Settings ?? throw new InvalidOperationException($"Job '{JobId}' was never submitted.");
+        var image = await DatasetLookup.FindAsync(job.ToReaderOptions(), imageId);
+        var mask = image.Masks.FirstOrDefault(m => m.MaskId == maskId)
+            ?? throw new ArgumentException($"Image '{imageId}' has no mask '{maskId}' (it has {string.Join(", ", image.Masks.Take(10).Select(m => m.MaskId))}{(image.Masks.Count > 10 ? ", …" : "")}).");
+        // The job's own class list, so the compute silo reuses the job's loaded engine.
+        var jobClasses = new JobClasses(S.ClassIds, S.ClassNames);
+        var work = new ImageWork(JobId, image.ImageId, image.ImagePath, [new MaskWork(mask.MaskId, jobClasses.IndexOf(mask), mask.ClassId, mask.Source.ToData(), true)],
+            job, jobClasses.Names);
+        return await GrainFactory.GetGrain<IOverlayGrain>(GrainKeys.Mask(JobId, imageId, maskId)).DrawAsync(work);
+    }
+
     public Task<JobProgress> CancelAsync()
     {
         if (S.State == JobState.Running)

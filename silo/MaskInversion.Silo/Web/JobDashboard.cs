@@ -53,14 +53,17 @@ public static class JobDashboard
         var folder = OverlayFolder(outputFolder);
         if (folder is null || !Directory.Exists(folder)) return [];
         var files = Directory.EnumerateFiles(folder, "*.png").Select(Path.GetFileName).OfType<string>().ToList();
-        return files.Where(f => f.EndsWith("_image.png", StringComparison.Ordinal)).Order(StringComparer.Ordinal).Take(MaxOverlays).Select(image =>
-        {
-            var stem = image[..^"_image.png".Length];
-            var maps = files.Where(f => f.StartsWith(stem + "_", StringComparison.Ordinal) && f.EndsWith("_map.png", StringComparison.Ordinal))
-                .ToDictionary(f => f[(stem.Length + 1)..^"_map.png".Length], f => f, StringComparer.Ordinal);
-            var mask = stem + "_mask.png";
-            return new OverlaySample(stem, image, files.Contains(mask) ? mask : null, maps);
-        }).ToArray();
+        return files.Where(f => f.EndsWith("_image.png", StringComparison.Ordinal)).Order(StringComparer.Ordinal).Take(MaxOverlays)
+            .Select(image => Sample(image[..^"_image.png".Length], files)).ToArray();
+    }
+
+    /// <summary>One mask's overlay files among <paramref name="files"/> (names in the overlay folder).</summary>
+    public static OverlaySample Sample(string stem, IReadOnlyCollection<string> files)
+    {
+        var maps = files.Where(f => f.StartsWith(stem + "_", StringComparison.Ordinal) && f.EndsWith("_map.png", StringComparison.Ordinal))
+            .ToDictionary(f => f[(stem.Length + 1)..^"_map.png".Length], f => f, StringComparer.Ordinal);
+        string? Named(string suffix) => files.Contains(stem + suffix) ? stem + suffix : null;
+        return new OverlaySample(stem, Named("_image.png"), Named("_mask.png"), maps);
     }
 
     public static string? OverlayFolder(string outputFolder) => outputFolder is { Length: > 0 } ? Path.Combine(outputFolder, "overlays") : null;

@@ -1,4 +1,5 @@
 using System.Reflection;
+using MaskInversion.Core;
 using MaskInversion.Grains;
 
 namespace MaskInversion.Silo.Web;
@@ -28,6 +29,22 @@ public static class JobPages
         {
             if (await grains.GetGrain<IJobRegistryGrain>(IJobRegistryGrain.Key).GetAsync(id) is null) return NoSuchJob(id);
             return Results.Json(await grains.GetGrain<IJobCoordinatorGrain>(id).CancelAsync(), JobDashboard.Json);
+        });
+
+        // Any mask, on request: a compute silo draws it (POST: it computes and writes files).
+        app.MapPost("/api/jobs/{id}/overlays", async (string id, string image, string mask, IGrainFactory grains) =>
+        {
+            var entry = await grains.GetGrain<IJobRegistryGrain>(IJobRegistryGrain.Key).GetAsync(id);
+            if (entry is null) return NoSuchJob(id);
+            try
+            {
+                var files = await grains.GetGrain<IJobCoordinatorGrain>(id).DrawOverlayAsync(image, mask);
+                return Results.Json(JobDashboard.Sample(OverlayWriter.SafeName(mask), files), JobDashboard.Json);
+            }
+            catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException or ItemDataException)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: $"No overlay for image '{image}', mask '{mask}'", detail: ex.Message);
+            }
         });
 
         app.MapGet("/api/jobs/{id}/overlays/{file}", async (string id, string file, IGrainFactory grains) =>
