@@ -6,8 +6,8 @@ namespace MaskInversion.Silo.Web;
 /// <summary>
 /// <c>GET /metrics</c> in Prometheus' text format (prometheus-net). Per silo: what the job coordinators here settled
 /// (masks, failures, retries: sum over silos for the cluster) and this silo's executor (queue depth, prepared-image
-/// cache bytes, masks evaluated and masks/s). Values are read from <see cref="JobActivity"/> and
-/// <see cref="SiloLoadReporter"/> at scrape time. Behind WebAccess like every endpoint: beyond loopback a scraper
+/// cache bytes, masks evaluated and masks/s). Values are read from <see cref="JobActivity"/>, the
+/// <see cref="ComputeExecutor"/> and (masks/s) <see cref="SiloLoadReporter"/> at scrape time. Behind WebAccess like every endpoint: beyond loopback a scraper
 /// sends <c>Authorization: Bearer &lt;token&gt;</c> (Prometheus' <c>authorization</c> setting).
 /// </summary>
 public static class MetricsEndpoint
@@ -15,6 +15,7 @@ public static class MetricsEndpoint
     public static IEndpointRouteBuilder MapMetricsEndpoint(this IEndpointRouteBuilder app)
     {
         var activity = app.ServiceProvider.GetRequiredService<JobActivity>();
+        var executor = app.ServiceProvider.GetRequiredService<ComputeExecutor>();
         var load = app.ServiceProvider.GetRequiredService<SiloLoadReporter>();
         // A registry of our own: only these series, not every Orleans meter of the process.
         var registry = Metrics.NewCustomRegistry();
@@ -34,12 +35,12 @@ public static class MetricsEndpoint
             failed.IncTo(activity.MasksFailed);
             imagesFailed.IncTo(activity.ImagesFailed);
             retries.IncTo(activity.Retries);
-            var now = load.Current;
-            evaluated.IncTo(now.MasksEvaluated);
-            rate.Set(now.MasksPerSecond);
-            queue.Set(now.QueueDepth);
-            cache.Set(now.CachedBytes);
-            budget.Set(now.CacheBudgetBytes);
+            // Counts and levels as of the scrape; the rate is the reporter's (a window of its periodic readings).
+            evaluated.IncTo(executor.MasksEvaluated);
+            queue.Set(executor.QueueDepth);
+            cache.Set(executor.CachedBytes);
+            budget.Set(executor.CacheBudgetBytes);
+            rate.Set(load.Current.MasksPerSecond);
         });
         app.MapMetrics("/metrics", registry);
         return app;
