@@ -115,5 +115,18 @@ public sealed class RegionEngine : IDisposable
         return Enumerable.Range(0, (int)flat.shape[0]).Select(r => all.AsSpan(r * cols, cols).ToArray()).ToArray();
     }
 
+    /// <summary>The LeGrad map of LET₀, the image's own embedding where every inversion starts (zero steps), so the same
+    /// for every mask of the image: the "before" beside an inversion's final map. <paramref name="size"/>² values in [0, 1].</summary>
+    public float[] InitialMap(PreparedImage image, int size)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        using var scope = torch.NewDisposeScope();
+        // With zero steps the target only feeds the reported Dice, never the map.
+        var target = torch.ones(1, size, size);
+        using var output = Inverter.Invert(image.Features, target, Settings.Inversion with { Iterations = 0, ReturnMaps = true });
+        var map = torch.nn.functional.interpolate(output.Maps!.unsqueeze(1), size: [size, size], mode: InterpolationMode.Bilinear, align_corners: false);
+        return map.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+    }
+
     public void Dispose() => Model.Dispose();
 }

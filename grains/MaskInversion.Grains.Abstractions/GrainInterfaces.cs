@@ -20,6 +20,15 @@ public interface IJobCoordinatorGrain : IGrainWithStringKey
 
     [AlwaysInterleave] Task<JobResults> GetResultsAsync();
 
+    /// <summary>Progress with the dashboard's extras: recent failures, per-silo throughput, masks/s history.</summary>
+    [AlwaysInterleave] Task<JobMonitorView> GetMonitorAsync();
+
+    /// <summary>Draws the overlays (image, mask, LET₀ map, each method's final map) of any mask of the job's dataset,
+    /// on a compute silo, into the job's overlay folder; returns the file names. Finds the image by a pass over the
+    /// dataset, so it costs a read of the annotations. Throws ArgumentException naming the image or mask when the
+    /// dataset has no such item or it cannot be read.</summary>
+    [AlwaysInterleave, ResponseTimeout("00:10:00")] Task<string[]> DrawOverlayAsync(string imageId, string maskId);
+
     /// <summary>Stops dispatching; images in flight finish and are counted.</summary>
     [AlwaysInterleave] Task<JobProgress> CancelAsync();
 }
@@ -41,6 +50,16 @@ public interface IReferringImageGrain : IGrainWithStringKey
 {
     [ResponseTimeout("00:30:00")]
     Task<ImageOutcome> ProcessAsync(ImageWork work);
+}
+
+/// <summary>Overlays of one mask on request (key: "jobId/imageId/maskId"), on compute silos only: prepares the image,
+/// runs the job's methods on the mask with overlays on (the executor's own path, as a job's first masks get them),
+/// releases the image. Keeps nothing.</summary>
+public interface IOverlayGrain : IGrainWithStringKey
+{
+    /// <summary>The overlay files written (names in the job's overlay folder).</summary>
+    [ResponseTimeout("00:10:00")]
+    Task<string[]> DrawAsync(ImageWork work);
 }
 
 /// <summary>One query mask (key: "jobId/imageId/maskId"); keeps its record so a repeat returns it unchanged.</summary>

@@ -85,9 +85,11 @@ public sealed record ExpressionRecord(
 /// <summary>The small per-image record an image grain returns to the coordinator.</summary>
 /// <param name="Error">Image-level failure (unreadable image); the masks then carry it too.</param>
 /// <param name="Expressions">Referring jobs: one record per expression of the image; null otherwise.</param>
+/// <param name="Silo">The silo (address:port) that answered; null when the coordinator gave up on the image.</param>
 [GenerateSerializer, Immutable]
 public sealed record ImageOutcome(
     [property: Id(0)] string ImageId,
     [property: Id(1)] MaskRecord[] Masks,
     [property: Id(2)] string? Error,
-    [property: Id(3)] ExpressionRecord[]? Expressions = null);
+    [property: Id(3)] ExpressionRecord[]? Expressions = null,
+    [property: Id(4)] string? Silo = null);

@@ -1,5 +1,6 @@
 using MaskInversion.Core;
 using MaskInversion.Core.Pipeline;
+using Microsoft.Extensions.Options;
 
 namespace MaskInversion.Grains;
 
@@ -10,12 +11,14 @@ namespace MaskInversion.Grains;
 /// are done or when the activation goes. Idempotent by key: masks already recorded are not recomputed, and when
 /// all are recorded the image is not even forwarded.
 /// </summary>
-public sealed class ImageGrain(ComputeExecutor executor) : Grain, IImageGrain
+public sealed class ImageGrain(ComputeExecutor executor, IOptions<ComputeOptions> options, ILocalSiloDetails silo) : Grain, IImageGrain
 {
     // The prepared image this activation owns; never outlives the activation.
     PreparedImageHandle? prepared;
 
-    public async Task<ImageOutcome> ProcessAsync(ImageWork work)
+    public async Task<ImageOutcome> ProcessAsync(ImageWork work) => (await ProcessHereAsync(work)) with { Silo = SiloLoadReporter.NameOf(silo) };
+
+    async Task<ImageOutcome> ProcessHereAsync(ImageWork work)
     {
         // Overlays go under the job folder: a plain Orleans client can send work straight here, past the coordinator's check.
         executor.Paths.CheckOutput(work.Job);
@@ -26,6 +29,7 @@ public sealed class ImageGrain(ComputeExecutor executor) : Grain, IImageGrain
         if (todo.Count > 0)
         {
             PreparedImageHandle image;
+            if (options.Value.ImageDelay > TimeSpan.Zero) await Task.Delay(options.Value.ImageDelay);
             try
             {
                 prepared = image = await executor.PrepareAsync(ImagePlan.For(work, todo.Count));

@@ -20,13 +20,15 @@ public sealed class ReferringImageState
 /// outcome — each candidate's record and each expression's rank, predicted mask and overlap per method — is stored once
 /// in the mask-record store (same expiry); a re-dispatched image returns it unchanged, without a forward.
 /// </summary>
-public sealed class ReferringImageGrain(ComputeExecutor executor,
+public sealed class ReferringImageGrain(ComputeExecutor executor, ILocalSiloDetails silo,
     [PersistentState("referring", StorageNames.Masks)] IPersistentState<ReferringImageState> state) : Grain, IReferringImageGrain
 {
     // The prepared image this activation owns; never outlives the activation.
     PreparedImageHandle? prepared;
 
-    public async Task<ImageOutcome> ProcessAsync(ImageWork work)
+    public async Task<ImageOutcome> ProcessAsync(ImageWork work) => (await ProcessHereAsync(work)) with { Silo = SiloLoadReporter.NameOf(silo) };
+
+    async Task<ImageOutcome> ProcessHereAsync(ImageWork work)
     {
         if (state.State.Outcome is { } recorded)
         {

@@ -23,6 +23,10 @@ public static class SiloBuilderExtensions
         builder.Services.AddOptions<PathOptions>();
         builder.Services.AddSingleton<JobPaths>();
         builder.Services.AddSingleton<JobMetricRegistry>();
+        builder.Services.AddSingleton<JobActivity>();
+        // Compute silos report their executor's load (queue, cache) for the dashboard and read it for /metrics.
+        builder.Services.AddSingleton<SiloLoadReporter>();
+        if (options.Compute) builder.Services.AddHostedService(sp => sp.GetRequiredService<SiloLoadReporter>());
         builder.AddJobMetric<RetrievalJobMetric>().AddJobMetric<DiceLossJobMetric>().AddJobMetric<ReferringJobMetric>();
         // A resume period under Orleans' one-minute reminder floor (the process tests use seconds) lowers the floor
         // instead of failing the registration.
@@ -37,11 +41,13 @@ public static class SiloBuilderExtensions
                 types.Classes.Remove(typeof(ImageGrain));
                 types.Classes.Remove(typeof(ReferringImageGrain));
                 types.Classes.Remove(typeof(MaskGrain));
+                types.Classes.Remove(typeof(OverlayGrain));
             }
             if (!options.Coordinator)
             {
                 types.Classes.Remove(typeof(JobCoordinatorGrain));
                 types.Classes.Remove(typeof(JobRegistryGrain));
+                types.Classes.Remove(typeof(SiloLoadGrain));
             }
         });
         return builder;

@@ -66,9 +66,31 @@ public sealed class JobTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
         Assert.Contains(rows, r => r.MaskId == data.Dataset.MissingMaskId && r.Error is not null);
         Assert.Equal(2, rows.Count(r => r.ImageId == data.Dataset.CorruptImageId && r.Error is not null));
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(job.OutputFolder, "overlays"), "*_maskinversion_map.png"));
+        // Overlays a person can read: the 64×48 images are drawn 256×192, with LET₀'s map beside the final one.
+        foreach (var png in Directory.GetFiles(Path.Combine(job.OutputFolder, "overlays"), "*.png"))
+            Assert.Equal((256, 192), PngSize(png));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(job.OutputFolder, "overlays"), "*_initial_map.png"));
+
+        // The dashboard's view: the two failed items with their errors, and every image counted to the compute silo
+        // that answered (never the control silo).
+        var monitor = await grain.GetMonitorAsync();
+        Assert.Equal(2, monitor.FailuresSeen);
+        Assert.Contains(monitor.Failures, f => f.ImageId == data.Dataset.CorruptImageId && f.MaskId is null && f.Error.Length > 0);
+        Assert.Contains(monitor.Failures, f => f.MaskId == data.Dataset.MissingMaskId && f.Error.Length > 0);
+        Assert.Equal(6, monitor.Silos.Sum(s => s.Images));
+        Assert.Equal(data.Dataset.Masks, monitor.Silos.Sum(s => s.Masks));
+        Assert.DoesNotContain(monitor.Silos, s => s.Silo == fixture.Cluster.Silos[0].SiloAddress.Endpoint.ToString());
+        Assert.NotEmpty(monitor.History);
 
         // A repeated submit is a no-op; results stay.
         Assert.Equal(JobState.Completed, (await grain.SubmitAsync(job)).State);
+    }
+
+    static (int Width, int Height) PngSize(string path)
+    {
+        // IHDR follows the 8-byte signature and the chunk's length and type: width and height, big-endian.
+        var header = File.ReadAllBytes(path).AsSpan(16, 8);
+        return (System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(header), System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(header[4..]));
     }
 
     [Fact]

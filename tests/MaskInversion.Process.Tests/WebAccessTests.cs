@@ -6,7 +6,7 @@ using Microsoft.Extensions.Configuration;
 
 namespace MaskInversion.Process.Tests;
 
-/// <summary>The silo's HTTP endpoints (dashboard with its log stream, status page): loopback only unless a token is
+/// <summary>The silo's HTTP endpoints (dashboard with its log stream, job pages and their API, /metrics, status page): loopback only unless a token is
 /// configured, and then nothing without the token.</summary>
 [Collection(StandaloneCollection.Name)]
 public sealed class WebAccessTests
@@ -79,14 +79,14 @@ public sealed class WebAccessTests
             await silo.WaitForLineAsync(new Regex("Application started"), TimeSpan.FromSeconds(90));
             Assert.Contains("0.0.0.0", ListeningSockets.Addresses(port));
             using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            foreach (var path in new[] { "/", "/dashboard", "/dashboard/Trace" })
+            foreach (var path in new[] { "/", "/dashboard", "/dashboard/Trace", "/jobs", "/jobs/x", "/api/jobs", "/api/jobs/x/events", "/metrics" })
             {
                 using var anonymous = await http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
                 Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
                 using var wrong = new HttpRequestMessage(HttpMethod.Get, path) { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", Token[..^1] + "X") } };
                 Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(wrong, HttpCompletionOption.ResponseHeadersRead)).StatusCode);
             }
-            foreach (var path in new[] { "/", "/dashboard/" })
+            foreach (var path in new[] { "/", "/dashboard/", "/jobs", "/api/jobs", "/metrics" })
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, path) { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", Token) } };
                 using var response = await http.SendAsync(request);

@@ -78,6 +78,7 @@ public sealed class ComputeExecutor : IDisposable
     readonly List<PrepareItem> deferred = [];
     readonly EngineCache engines;
     long nextSlot;
+    int deferredCount;
 
     long forwards, evaluateCalls, masksEvaluated, cachedBytes;
     int faultsInjected;
@@ -107,6 +108,9 @@ public sealed class ComputeExecutor : IDisposable
     public long MasksEvaluated => Interlocked.Read(ref masksEvaluated);
     /// <summary>Tensor memory held by prepared images now.</summary>
     public long CachedBytes => Interlocked.Read(ref cachedBytes);
+    public long CacheBudgetBytes => options.CacheBudgetBytes;
+    /// <summary>Requests waiting for the executor thread, plus images waiting for room in the cache budget.</summary>
+    public int QueueDepth => queue.Reader.Count + Volatile.Read(ref deferredCount);
 
     /// <summary>Decodes and forwards the image once and keeps it in a new slot until released.</summary>
     public async Task<PreparedImageHandle> PrepareAsync(ImagePlan plan, CancellationToken ct = default)
@@ -197,7 +201,10 @@ public sealed class ComputeExecutor : IDisposable
                 if (slots.Count == 0 || Interlocked.Read(ref cachedBytes) < options.CacheBudgetBytes)
                     Prepare(p);
                 else
+                {
                     deferred.Add(p);
+                    Volatile.Write(ref deferredCount, deferred.Count);
+                }
                 break;
             case EvaluateItem e:
                 if (!slots.TryGetValue(e.Image.Slot, out var slot))
@@ -245,6 +252,7 @@ public sealed class ComputeExecutor : IDisposable
         if (deferred.Count == 0 || (slots.Count > 0 && Interlocked.Read(ref cachedBytes) >= options.CacheBudgetBytes)) return false;
         var p = deferred[0];
         deferred.RemoveAt(0);
+        Volatile.Write(ref deferredCount, deferred.Count);
         Prepare(p);
         return true;
     }
@@ -289,10 +297,11 @@ public sealed class ComputeExecutor : IDisposable
             Interlocked.Add(ref masksEvaluated, unique.Count);
             slot.Evaluated += unique.Count;
             var byMask = results.GroupBy(r => r.MaskId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (IReadOnlyList<MaskResult>)g.ToList());
+            var initial = batch.Any(b => b.Overlay) ? InitialMap(slot) : null;
             foreach (var item in batch)
             {
                 var mine = byMask[item.Mask.MaskId];
-                if (item.Overlay) OverlayWriter.TryWrite(slot.Plan.OverlayFolder, slot.Image.Image, item.Mask, mine, logger);
+                if (item.Overlay) OverlayWriter.TryWrite(slot.Plan.OverlayFolder, slot.Image.Image, item.Mask, mine, initial, JobSettingsConversion.OverlayMapSize, logger);
                 item.Done.TrySetResult(mine);
             }
         }
@@ -311,8 +320,10 @@ public sealed class ComputeExecutor : IDisposable
             Interlocked.Increment(ref evaluateCalls);
             Interlocked.Add(ref masksEvaluated, f.Candidates.Count);
             slot.Evaluated += f.Candidates.Count;
+            var initial = f.Overlays.Count > 0 ? InitialMap(slot) : null;
             foreach (var c in f.Candidates.Where(c => f.Overlays.Contains(c.MaskId)))
-                OverlayWriter.TryWrite(slot.Plan.OverlayFolder, slot.Image.Image, c, result.Regions.Where(r => r.MaskId == c.MaskId).ToList(), logger);
+                OverlayWriter.TryWrite(slot.Plan.OverlayFolder, slot.Image.Image, c, result.Regions.Where(r => r.MaskId == c.MaskId).ToList(), initial,
+                    JobSettingsConversion.OverlayMapSize, logger);
             bool keep = slot.Plan.Job.SaveEmbeddings;
             f.Done.TrySetResult(result with { Regions = result.Regions.Select(r => r with { Embedding = keep ? r.Embedding : null, Map = null }).ToList() });
         }
@@ -329,6 +340,20 @@ public sealed class ComputeExecutor : IDisposable
         faultsInjected++;
         throw new System.Runtime.InteropServices.ExternalException(
             $"FAULT INJECTION {faultsInjected}/{options.InjectEngineFaults}: engine fault on image {slot.Handle.ImageId} (as libtorch's 'value cannot be converted to type float').");
+    }
+
+    /// <summary>LeGrad map of the image's LET₀ for overlays; an overlay is never worth failing the masks for.</summary>
+    float[]? InitialMap(Slot slot)
+    {
+        try
+        {
+            return slot.Engine.InitialMap(slot.Image, JobSettingsConversion.OverlayMapSize);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Initial map of image {Image} not drawn", slot.Handle.ImageId);
+            return null;
+        }
     }
 
     void Release(long id)

@@ -27,4 +27,8 @@ public sealed class ComputeOptions
     /// referring) fail with an <see cref="System.Runtime.InteropServices.ExternalException"/>, as libtorch's errors do,
     /// so tests can show an engine fault is retried and never recorded as the items' result. Never set in production.</summary>
     public int InjectEngineFaults { get; set; }
+
+    /// <summary>Demos and the dashboard's browser tests: each image grain waits this long before preparing its image, so
+    /// a small synthetic job runs long enough to watch (and to cancel). Zero in production.</summary>
+    public TimeSpan ImageDelay { get; set; }
 }

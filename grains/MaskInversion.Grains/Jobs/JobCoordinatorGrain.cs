@@ -17,6 +17,7 @@ namespace MaskInversion.Grains;
 public sealed class JobCoordinatorGrain(
     [PersistentState("job", StorageNames.Jobs)] IPersistentState<JobCoordinatorState> state,
     JobMetricRegistry metricRegistry,
+    JobActivity activity,
     IOptions<RecoveryOptions> recovery,
     JobPaths paths,
     ILogger<JobCoordinatorGrain> logger) : Grain, IJobCoordinatorGrain, IRemindable
@@ -42,6 +43,7 @@ public sealed class JobCoordinatorGrain(
     readonly Stopwatch runClock = new();
     long runMasks;
     int inFlight;
+    readonly JobMonitor monitor = new();
 
     JobMetrics Metrics => metrics ??= new JobMetrics(metricRegistry, S.Metrics);
 
@@ -137,6 +139,21 @@ public sealed class JobCoordinatorGrain(
     public Task<JobResults> GetResultsAsync() =>
         Task.FromResult(new JobResults(Progress(), Metrics.Summaries(S.Settings?.Methods ?? [], (int)S.ImagesDone), S.ClassNames));
 
+    public Task<JobMonitorView> GetMonitorAsync() => Task.FromResult(monitor.View(Progress(), running: S.State is JobState.Running or JobState.Cancelling));
+
+    public async Task<string[]> DrawOverlayAsync(string imageId, string maskId)
+    {
+        var job = S.Settings ?? throw new InvalidOperationException($"Job '{JobId}' was never submitted.");
+        var image = await DatasetLookup.FindAsync(job.ToReaderOptions(), imageId);
+        var mask = image.Masks.FirstOrDefault(m => m.MaskId == maskId)
+            ?? throw new ArgumentException($"Image '{imageId}' has no mask '{maskId}' (it has {string.Join(", ", image.Masks.Take(10).Select(m => m.MaskId))}{(image.Masks.Count > 10 ? ", …" : "")}).");
+        // The job's own class list, so the compute silo reuses the job's loaded engine.
+        var jobClasses = new JobClasses(S.ClassIds, S.ClassNames);
+        var work = new ImageWork(JobId, image.ImageId, image.ImagePath, [new MaskWork(mask.MaskId, jobClasses.IndexOf(mask), mask.ClassId, mask.Source.ToData(), true)],
+            job, jobClasses.Names);
+        return await GrainFactory.GetGrain<IOverlayGrain>(GrainKeys.Mask(JobId, imageId, maskId)).DrawAsync(work);
+    }
+
     public Task<JobProgress> CancelAsync()
     {
         if (S.State == JobState.Running)
@@ -191,7 +208,7 @@ public sealed class JobCoordinatorGrain(
                 ex => logger.LogWarning(ex, "Counting pass of job {Job} failed; progress has no total", JobId), token);
             _ = RecordTotalsAsync(stream.Totals);
 
-            var dispatcher = new ImageDispatcher(GrainFactory, logger, () => S.Retries++, () => deactivating);
+            var dispatcher = new ImageDispatcher(GrainFactory, logger, () => { S.Retries++; activity.Retried(); }, () => deactivating);
             var inflight = new Dictionary<Task<ImageOutcome>, (long Ordinal, DatasetImage Image)>();
             while (!token.IsCancellationRequested)
             {
@@ -207,6 +224,7 @@ public sealed class JobCoordinatorGrain(
                     {
                         S.ReadErrors++;
                         JobVerdict.RecordFailure(S, error.Message, error.ItemId);
+                        monitor.AddReadError(error.ItemId, error.Message);
                         await outputs!.WriteReadErrorAsync(error);
                         S.Settle(next.Ordinal);
                         continue;
@@ -315,6 +333,8 @@ public sealed class JobCoordinatorGrain(
                     image.Masks.FirstOrDefault(m => m.MaskId == mask.MaskId)?.Source.PngPath);
             }
         }
+        monitor.Add(outcome);
+        activity.Settled(outcome);
         if (outcome.Error is null) S.ImagesDone++;
         else S.ImagesFailed++;
         Metrics.Add(image, outcome);
