@@ -17,7 +17,9 @@ public static class EmbeddedCluster
     /// tensor loops — training, bench decomposition — keep OpenMP's default.)</summary>
     public static void BeforeFirstTensor() => OpenMpSettings.PreferPassiveWaits();
 
-    public static async Task<ClusterConnection> StartAsync(ComputeOptions compute, CancellationToken ct)
+    /// <param name="configure">Runs after the storage defaults (a storage it adds under the same name replaces one) and before
+    /// AddMaskInversion (its IImageProcessor replaces the image grains): the benches use it.</param>
+    public static async Task<ClusterConnection> StartAsync(ComputeOptions compute, CancellationToken ct, Action<ISiloBuilder>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error);
@@ -28,6 +30,7 @@ public static class EmbeddedCluster
             silo.AddMemoryGrainStorage(StorageNames.Jobs);
             silo.AddMemoryGrainStorage(StorageNames.Masks);
             silo.UseInMemoryReminderService();
+            configure?.Invoke(silo);
             silo.AddMaskInversion(compute);
         });
         var host = builder.Build();

@@ -20,6 +20,8 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton<ComputeExecutor>();
         builder.Services.AddSingleton<JobMetricRegistry>();
+        // A host may have registered its own (bench coordinator's canned outcomes) before this call.
+        builder.Services.TryAddSingleton<IImageProcessor, ImageGrainProcessor>();
         builder.AddJobMetric<RetrievalJobMetric>().AddJobMetric<DiceJobMetric>().AddJobMetric<ReferringJobMetric>();
         // A resume period under Orleans' one-minute reminder floor (the process tests use seconds) lowers the floor
         // instead of failing the registration.

@@ -17,6 +17,7 @@ namespace MaskInversion.Grains;
 public sealed class JobCoordinatorGrain(
     [PersistentState("job", StorageNames.Jobs)] IPersistentState<JobCoordinatorState> state,
     JobMetricRegistry metricRegistry,
+    IImageProcessor imageProcessor,
     IOptions<RecoveryOptions> recovery,
     ILogger<JobCoordinatorGrain> logger) : Grain, IJobCoordinatorGrain, IRemindable
 {
@@ -167,8 +168,8 @@ public sealed class JobCoordinatorGrain(
                 ex => logger.LogWarning(ex, "Counting pass of job {Job} failed; progress has no total", JobId), token);
             _ = RecordTotalsAsync(stream.Totals);
 
-            var dispatcher = new ImageDispatcher(GrainFactory, logger, () => S.Retries++, () => deactivating);
-            var inflight = new Dictionary<Task<ImageOutcome>, (long Ordinal, DatasetImage Image)>();
+            var dispatcher = new ImageDispatcher(GrainFactory, imageProcessor, logger, () => S.Retries++, () => deactivating);
+            var inflight = new List<InFlightImage>();   // in dispatch order
             while (!token.IsCancellationRequested)
             {
                 while (inflight.Count >= job.MaxInFlight) await SettleNextAsync(inflight);
@@ -187,7 +188,7 @@ public sealed class JobCoordinatorGrain(
                         continue;
                     }
                     var image = next.Record.Image!;
-                    inflight.Add(dispatcher.DispatchAsync(Work(image, job)), (next.Ordinal, image));
+                    inflight.Add(new InFlightImage(dispatcher.DispatchAsync(Work(image, job)), next.Ordinal, image));
                     inFlight = inflight.Count;
                 }
             }
@@ -263,12 +264,23 @@ public sealed class JobCoordinatorGrain(
         return new ImageWork(JobId, image.ImageId, image.ImagePath, masks, job, classes.Names, expressions);
     }
 
-    async Task SettleNextAsync(Dictionary<Task<ImageOutcome>, (long Ordinal, DatasetImage Image)> inflight)
+    readonly record struct InFlightImage(Task<ImageOutcome> Outcome, long Ordinal, DatasetImage Image);
+
+    /// <summary>Settles the earliest-dispatched image that has finished, waiting for one when none has. Earliest first
+    /// keeps the watermark moving, so the settled ordinals above it stay within the window: Task.WhenAny alone returns
+    /// whichever finished task comes first in the collection, which let an early image wait unsettled behind later ones
+    /// for a whole job (measured: the persisted set grew with the dataset, ~70 KB after 20,000 images).</summary>
+    async Task SettleNextAsync(List<InFlightImage> inflight)
     {
-        var done = await Task.WhenAny(inflight.Keys);
+        int i = inflight.FindIndex(f => f.Outcome.IsCompleted);
+        if (i < 0)
+        {
+            await Task.WhenAny(inflight.Select(f => f.Outcome));
+            i = inflight.FindIndex(f => f.Outcome.IsCompleted);
+        }
         ThrowIfDeactivating();
-        var (ordinal, image) = inflight[done];
-        inflight.Remove(done);
+        var (done, ordinal, image) = inflight[i];
+        inflight.RemoveAt(i);
         inFlight = inflight.Count;
         var outcome = await done;   // the dispatcher never throws: a failed image carries its error
 
