@@ -15,6 +15,7 @@ public static class BenchCommands
         bench.Subcommands.Add(Decomposition());
         bench.Subcommands.Add(Cluster());
         bench.Subcommands.Add(Coordinator());
+        bench.Subcommands.Add(Load());
         return bench;
     }
 
@@ -80,6 +81,22 @@ public static class BenchCommands
         job.AddTo(cmd);
         cmd.SetAction((r, ct) => CoordinatorBenchmark.RunAsync(new CoordinatorBenchmark.Settings(r.GetValue(data)!, r.GetValue(images), r.GetValue(masks),
             r.GetValue(every), job.Bind(r, "bench")), ct));
+        return cmd;
+    }
+
+    static Command Load()
+    {
+        var job = new JobSettingsOptions(JobSettingsOptions.Groups.Methods | JobSettingsOptions.Groups.Dispatch,
+            new JobSettings { Methods = ["maskinversion"] });
+        var data = new Option<string>("--data") { Description = "Dataset folder (held-out MiniCLIP scenes, generated when absent).", DefaultValueFactory = _ => "./out/bench-load-data" };
+        var masks = new Option<int>("--masks") { Description = "At least this many masks (scenes of 2–4 objects are generated to cover them).", DefaultValueFactory = _ => 10_000 };
+        var every = new Option<double>("--sample-seconds") { Description = "Seconds between memory samples.", DefaultValueFactory = _ => 15 };
+        var cmd = new Command("load", "One large job on the bundled model through an in-process silo, sampling RSS, managed heap and grain activations: the memory curve.")
+        {
+            data, masks, every,
+        };
+        job.AddTo(cmd);
+        cmd.SetAction((r, ct) => LoadBenchmark.RunAsync(new LoadBenchmark.Settings(r.GetValue(data)!, r.GetValue(masks), r.GetValue(every), job.Bind(r, "bench")), ct));
         return cmd;
     }
 
