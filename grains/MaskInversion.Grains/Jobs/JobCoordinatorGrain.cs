@@ -170,15 +170,20 @@ public sealed class JobCoordinatorGrain(
 
             var dispatcher = new ImageDispatcher(GrainFactory, imageProcessor, logger, () => S.Retries++, () => deactivating);
             var inflight = new List<InFlightImage>();   // in dispatch order
+            int window = JobCoordinatorState.SettledWindow(job.MaxInFlight);
+            // The next record waits while it is a window or more past the watermark (an image still retrying holds the
+            // watermark back): the settled ordinals above the watermark, which are persisted, then stay under the window.
+            bool Blocked() => inflight.Count >= job.MaxInFlight
+                || inflight.Count > 0 && stream.Records.TryPeek(out var head) && head.Ordinal >= S.Watermark + window;
             while (!token.IsCancellationRequested)
             {
-                while (inflight.Count >= job.MaxInFlight) await SettleNextAsync(inflight);
+                while (Blocked()) await SettleNextAsync(inflight);
                 try
                 {
                     if (!await stream.Records.WaitToReadAsync(token).AsTask()) break;
                 }
                 catch (OperationCanceledException) { break; }
-                while (inflight.Count < job.MaxInFlight && stream.Records.TryRead(out var next))
+                while (!Blocked() && stream.Records.TryRead(out var next))
                 {
                     if (next.Record.Error is { } error)
                     {
