@@ -12,6 +12,10 @@ namespace MaskInversion.Client.Commands;
 /// storage, so one command (demo, bench cluster) runs a whole job.</summary>
 public static class EmbeddedCluster
 {
+    /// <summary>One process, whose coordinator checkpoints every 2 s and whose storage dies with it: a mask record is
+    /// only ever read within seconds of being written, so a minute bounds them without costing a recomputation.</summary>
+    public static readonly TimeSpan MaskRecordLifetime = TimeSpan.FromMinutes(1);
+
     /// <summary>Call first in a command that will host a silo, before anything can touch TorchSharp: libtorch's
     /// OpenMP team then shares the process with grain threads and must not spin against them. (Single-threaded
     /// tensor loops — training, bench decomposition — keep OpenMP's default.)</summary>
@@ -28,7 +32,7 @@ public static class EmbeddedCluster
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, siloPort), "maskinversion-embedded", "maskinversion-embedded");
             silo.AddMemoryGrainStorage(StorageNames.Jobs);
-            silo.AddMemoryGrainStorage(StorageNames.Masks);
+            silo.AddExpiringMemoryGrainStorage(StorageNames.Masks, MaskRecordLifetime);
             silo.UseInMemoryReminderService();
             configure?.Invoke(silo);
             silo.AddMaskInversion(compute);
