@@ -63,8 +63,10 @@ public static class LoadBenchmark
         }
         double seconds = clock.Elapsed.TotalSeconds;
         if (p.State != JobState.Completed) throw new InvalidOperationException("Load job did not complete: " + JobView.Line(p));
-        // Idle for a few samples after the job: what stays resident once the work is over.
-        for (int i = 0; i < 3; i++)
+        // Idle after the job until the last mask records have expired (EmbeddedCluster.MaskRecordLifetime, then a sweep):
+        // what stays resident once the work is over.
+        var idleUntil = clock.Elapsed + EmbeddedCluster.MaskRecordLifetime + TimeSpan.FromSeconds(30);
+        while (clock.Elapsed < idleUntil)
         {
             await Task.Delay(TimeSpan.FromSeconds(s.SampleSeconds), ct);
             int activations = (await management.GetSimpleGrainStatistics()).Sum(g => g.ActivationCount);
@@ -74,14 +76,15 @@ public static class LoadBenchmark
                 $"{{\"bench\":\"load\",\"t_s\":{row.Item1:F0},\"masks\":{row.Item2},\"masks_per_s\":0,{row.Item4.Json},\"activations\":{row.activations},\"idle\":true}}"));
         }
         var end = MemorySample.AfterFullGc();
+        var trimmed = MemorySample.AfterMallocTrim();
 
-        var table = new Table().AddColumns("t (s)", "masks", "masks/s", "RSS MB", "managed MB", "GC committed MB", "activations");
+        var table = new Table().AddColumns("t (s)", "masks", "masks/s", "RSS MB", "managed MB", "GC committed MB", "RSS − GC committed", "activations");
         foreach (var r in rows)
             table.AddRow(F(r.T, "F0"), r.Masks.ToString(CultureInfo.InvariantCulture), F(r.Rate, "F1"), F(r.Memory.RssMb, "F0"), F(r.Memory.ManagedMb, "F0"),
-                F(r.Memory.GcCommittedMb, "F0"), r.Activations.ToString(CultureInfo.InvariantCulture));
+                F(r.Memory.GcCommittedMb, "F0"), F(r.Memory.RssMb - r.Memory.GcCommittedMb, "F0"), r.Activations.ToString(CultureInfo.InvariantCulture));
         AnsiConsole.Write(table);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"bench\":\"load\",\"phase\":\"end\",\"masks\":{p.MasksDone},\"failed\":{p.MasksFailed},\"seconds\":{seconds:F0},\"masks_per_s\":{p.MasksDone / seconds:F1},\"after_full_gc\":{{{end.Json}}}}}"));
+            $"{{\"bench\":\"load\",\"phase\":\"end\",\"masks\":{p.MasksDone},\"failed\":{p.MasksFailed},\"seconds\":{seconds:F0},\"masks_per_s\":{p.MasksDone / seconds:F1},\"after_full_gc\":{{{end.Json}}},\"after_malloc_trim\":{{{trimmed.Json}}}}}"));
         return 0;
     }
 

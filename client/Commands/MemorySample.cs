@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace MaskInversion.Client.Commands;
 
@@ -23,6 +24,21 @@ public readonly record struct MemorySample(double RssMb, double ManagedMb, doubl
         GC.WaitForPendingFinalizers();
         return Now();
     }
+
+    /// <summary>After glibc's malloc_trim: what the C allocator kept of memory native code (libtorch) freed. The gap to
+    /// <see cref="AfterFullGc"/> is memory nothing uses but the process still holds (TorchSharp #1466).</summary>
+    public static MemorySample AfterMallocTrim()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            try { MallocTrim(0); }
+            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException) { /* not glibc */ }
+        }
+        return Now();
+    }
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    static extern int MallocTrim(nuint pad);
 
     public string Json => string.Create(CultureInfo.InvariantCulture, $"\"rss_mb\":{RssMb:F1},\"managed_mb\":{ManagedMb:F1},\"gc_committed_mb\":{GcCommittedMb:F1}");
 }
