@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
+using MaskInversion.Core.Runtime;
 
 namespace MaskInversion.Client.Commands;
 
@@ -29,16 +29,9 @@ public readonly record struct MemorySample(double RssMb, double ManagedMb, doubl
     /// <see cref="AfterFullGc"/> is memory nothing uses but the process still holds (TorchSharp #1466).</summary>
     public static MemorySample AfterMallocTrim()
     {
-        if (OperatingSystem.IsLinux())
-        {
-            try { MallocTrim(0); }
-            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException) { /* not glibc */ }
-        }
+        NativeHeap.Trim();
         return Now();
     }
-
-    [DllImport("libc", EntryPoint = "malloc_trim")]
-    static extern int MallocTrim(nuint pad);
 
     public string Json => string.Create(CultureInfo.InvariantCulture, $"\"rss_mb\":{RssMb:F1},\"managed_mb\":{ManagedMb:F1},\"gc_committed_mb\":{GcCommittedMb:F1}");
 }

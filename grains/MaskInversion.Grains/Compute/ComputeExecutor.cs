@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using MaskInversion.Core.Pipeline;
 using MaskInversion.Core.Referring;
+using MaskInversion.Core.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -75,6 +76,7 @@ public sealed class ComputeExecutor : IDisposable
 
     // Owned by the worker thread.
     readonly Dictionary<long, Slot> slots = [];
+    long lastTrimTicks = Stopwatch.GetTimestamp();
     readonly List<PrepareItem> deferred = [];
     readonly EngineCache engines;
     long nextSlot;
@@ -321,6 +323,17 @@ public sealed class ComputeExecutor : IDisposable
             p.Done.TrySetException(new ImageNotPreparedException($"Image '{slot.Handle.ImageId}' was released before mask {p.Mask.MaskId} ran."));
         Interlocked.Add(ref cachedBytes, -slot.Bytes);
         slot.Image.Dispose();
+        TrimNativeHeapWhenDue();
+    }
+
+    /// <summary>Hands the pages libtorch freed back to the system, at most once per NativeHeapTrimInterval (a trim
+    /// costs milliseconds; after every image it would add up).</summary>
+    void TrimNativeHeapWhenDue()
+    {
+        var interval = options.NativeHeapTrimInterval;
+        if (interval <= TimeSpan.Zero || Stopwatch.GetElapsedTime(lastTrimTicks) < interval) return;
+        NativeHeap.Trim();
+        lastTrimTicks = Stopwatch.GetTimestamp();
     }
 
     public void Dispose()
