@@ -77,6 +77,7 @@ public sealed class ComputeExecutor : IDisposable
     // Owned by the worker thread.
     readonly Dictionary<long, Slot> slots = [];
     long lastTrimTicks = Stopwatch.GetTimestamp();
+    bool trimPending;   // an image was released since the last trim
     readonly List<PrepareItem> deferred = [];
     readonly EngineCache engines;
     long nextSlot;
@@ -175,6 +176,8 @@ public sealed class ComputeExecutor : IDisposable
             while (reader.TryRead(out var item)) Accept(item);
             if (RunReadyBatch() || AdmitDeferred()) continue;
 
+            // Idle with nothing prepared (a job's end): what the last images freed goes back to the system now.
+            if (trimPending && slots.Count == 0 && options.NativeHeapTrimInterval > TimeSpan.Zero) TrimNativeHeap();
             var wait = NextDeadline();
             // A timed-out wait stays pending and is simply superseded by the next one.
             var more = reader.WaitToReadAsync().AsTask();
@@ -327,13 +330,19 @@ public sealed class ComputeExecutor : IDisposable
     }
 
     /// <summary>Hands the pages libtorch freed back to the system, at most once per NativeHeapTrimInterval (a trim
-    /// costs milliseconds; after every image it would add up).</summary>
+    /// costs milliseconds; after every image it would add up), and once more when the executor falls idle.</summary>
     void TrimNativeHeapWhenDue()
     {
+        trimPending = true;
         var interval = options.NativeHeapTrimInterval;
-        if (interval <= TimeSpan.Zero || Stopwatch.GetElapsedTime(lastTrimTicks) < interval) return;
+        if (interval > TimeSpan.Zero && Stopwatch.GetElapsedTime(lastTrimTicks) >= interval) TrimNativeHeap();
+    }
+
+    void TrimNativeHeap()
+    {
         NativeHeap.Trim();
         lastTrimTicks = Stopwatch.GetTimestamp();
+        trimPending = false;
     }
 
     public void Dispose()
