@@ -14,6 +14,8 @@ public static class BenchCommands
         var bench = new Command("bench", "Benchmarks that print measured figures as JSON lines.");
         bench.Subcommands.Add(Decomposition());
         bench.Subcommands.Add(Cluster());
+        bench.Subcommands.Add(Coordinator());
+        bench.Subcommands.Add(Load());
         return bench;
     }
 
@@ -61,6 +63,40 @@ public static class BenchCommands
         job.AddTo(cmd);
         cmd.SetAction((r, ct) => ClusterBenchmark.RunAsync(new ClusterBenchmark.Settings(r.GetValue(data)!, r.GetValue(images), r.GetValue(model)!,
             r.GetValue(size), job.Bind(r, "bench")), ct));
+        return cmd;
+    }
+
+    static Command Coordinator()
+    {
+        var job = new JobSettingsOptions(JobSettingsOptions.Groups.Methods | JobSettingsOptions.Groups.Dispatch,
+            new JobSettings { Methods = ["maskinversion"], MaxInFlight = 64 });
+        var data = new Option<string>("--data") { Description = "Folder for the synthetic manifest (written once per size).", DefaultValueFactory = _ => "./out/bench-coordinator-data" };
+        var images = new Option<int>("--images") { Description = "Synthetic images (dataset items).", DefaultValueFactory = _ => 1_000_000 };
+        var masks = new Option<int>("--masks-per-image") { Description = "Masks per synthetic image.", DefaultValueFactory = _ => 1 };
+        var every = new Option<double>("--sample-seconds") { Description = "Seconds between printed samples.", DefaultValueFactory = _ => 10 };
+        var cmd = new Command("coordinator", "The coordinator's bookkeeping (stream, dispatch window, metrics, Parquet parts, checkpoints) over synthetic items with canned outcomes instead of compute: images/s, persisted state bytes, managed heap and RSS.")
+        {
+            data, images, masks, every,
+        };
+        job.AddTo(cmd);
+        cmd.SetAction((r, ct) => CoordinatorBenchmark.RunAsync(new CoordinatorBenchmark.Settings(r.GetValue(data)!, r.GetValue(images), r.GetValue(masks),
+            r.GetValue(every), job.Bind(r, "bench")), ct));
+        return cmd;
+    }
+
+    static Command Load()
+    {
+        var job = new JobSettingsOptions(JobSettingsOptions.Groups.Methods | JobSettingsOptions.Groups.Dispatch,
+            new JobSettings { Methods = ["maskinversion"] });
+        var data = new Option<string>("--data") { Description = "Dataset folder (held-out MiniCLIP scenes, generated when absent).", DefaultValueFactory = _ => "./out/bench-load-data" };
+        var masks = new Option<int>("--masks") { Description = "At least this many masks (scenes of 2–4 objects are generated to cover them).", DefaultValueFactory = _ => 10_000 };
+        var every = new Option<double>("--sample-seconds") { Description = "Seconds between memory samples.", DefaultValueFactory = _ => 15 };
+        var cmd = new Command("load", "One large job on the bundled model through an in-process silo, sampling RSS, managed heap and grain activations: the memory curve.")
+        {
+            data, masks, every,
+        };
+        job.AddTo(cmd);
+        cmd.SetAction((r, ct) => LoadBenchmark.RunAsync(new LoadBenchmark.Settings(r.GetValue(data)!, r.GetValue(masks), r.GetValue(every), job.Bind(r, "bench")), ct));
         return cmd;
     }
 

@@ -12,6 +12,10 @@ namespace MaskInversion.Client.Commands;
 /// storage, so one command (demo, bench cluster) runs a whole job.</summary>
 public static class EmbeddedCluster
 {
+    /// <summary>One process, whose coordinator checkpoints every 2 s and whose storage dies with it: a mask record is
+    /// only ever read within seconds of being written, so a minute bounds them without costing a recomputation.</summary>
+    public static readonly TimeSpan MaskRecordLifetime = TimeSpan.FromMinutes(1);
+
     /// <summary>Call first in a command that will host a silo, before anything can touch TorchSharp: libtorch's
     /// OpenMP team then shares the process with grain threads and must not spin against them. (Single-threaded
     /// tensor loops — training, bench decomposition — keep OpenMP's default.)</summary>
@@ -19,7 +23,9 @@ public static class EmbeddedCluster
 
     /// <param name="paths">The silo's allowed folders: those of the jobs this process runs (<see cref="PathsFor"/>); its
     /// gateway listens on loopback, where other local users could reach it.</param>
-    public static async Task<ClusterConnection> StartAsync(ComputeOptions compute, PathOptions paths, CancellationToken ct)
+    /// <param name="configure">Runs after the storage defaults (a storage it adds under the same name replaces one) and before
+    /// AddMaskInversion (its IImageProcessor replaces the image grains): the benches use it.</param>
+    public static async Task<ClusterConnection> StartAsync(ComputeOptions compute, PathOptions paths, CancellationToken ct, Action<ISiloBuilder>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error);
@@ -28,8 +34,9 @@ public static class EmbeddedCluster
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, siloPort), "maskinversion-embedded", "maskinversion-embedded");
             silo.AddMemoryGrainStorage(StorageNames.Jobs);
-            silo.AddMemoryGrainStorage(StorageNames.Masks);
+            silo.AddExpiringMemoryGrainStorage(StorageNames.Masks, MaskRecordLifetime);
             silo.UseInMemoryReminderService();
+            configure?.Invoke(silo);
             silo.AddMaskInversion(compute);
             silo.Services.Configure<PathOptions>(p => (p.DatasetRoots, p.OutputRoots) = (paths.DatasetRoots, paths.OutputRoots));
         });

@@ -27,6 +27,8 @@ public static class SiloBuilderExtensions
         // Compute silos report their executor's load (queue, cache) for the dashboard and read it for /metrics.
         builder.Services.AddSingleton<SiloLoadReporter>();
         if (options.Compute) builder.Services.AddHostedService(sp => sp.GetRequiredService<SiloLoadReporter>());
+        // A host may have registered its own (bench coordinator's canned outcomes) before this call.
+        builder.Services.TryAddSingleton<IImageProcessor, ImageGrainProcessor>();
         builder.AddJobMetric<RetrievalJobMetric>().AddJobMetric<DiceLossJobMetric>().AddJobMetric<ReferringJobMetric>();
         // A resume period under Orleans' one-minute reminder floor (the process tests use seconds) lowers the floor
         // instead of failing the registration.

@@ -60,7 +60,7 @@ public static class ClusterHosting
         silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, new IPEndPoint(IPAddress.Loopback, cluster.PrimarySiloPort),
             cluster.ServiceId, cluster.ClusterId);
         silo.AddMemoryGrainStorage(StorageNames.Jobs);
-        silo.AddMemoryGrainStorage(StorageNames.Masks);
+        silo.AddExpiringMemoryGrainStorage(StorageNames.Masks, cluster.MaskRecordTtl);
         silo.UseInMemoryReminderService();
         PrimaryHeldState.Apply(silo, isPrimary: cluster.SiloPort == cluster.PrimarySiloPort);
     }

@@ -27,9 +27,10 @@ public sealed class ClusterSettings
     /// (POD_NAME, POD_IP, POD_NAMESPACE), listening on the pod's interfaces, and pods of dead silos deleted.
     /// Needs RedisConnection for membership and storage.</summary>
     public bool Kubernetes { get; set; }
-    /// <summary>Redis mode: lifetime of a mask record (its top-10s, Dice, embedding). A record only saves recomputing
-    /// a mask whose image is re-dispatched before the coordinator's next checkpoint commits it; after that nothing
-    /// reads it, so it expires instead of staying in Redis forever. An expired record costs at most a recomputation
+    /// <summary>Lifetime of a mask record (its top-10s, Dice, embedding), in Redis (key expiry) and in development
+    /// mode's memory storage (ExpiringGrainStorage). A record only saves recomputing a mask whose image is re-dispatched
+    /// before the coordinator's next checkpoint commits it; after that nothing reads it, so it expires instead of
+    /// staying in Redis or in the primary silo's memory forever. An expired record costs at most a recomputation
     /// (same result, counted once). Null keeps records forever.</summary>
     public TimeSpan? MaskRecordTtl { get; set; } = TimeSpan.FromHours(1);
     /// <summary>Serve the Orleans dashboard at /dashboard on the host's HTTP endpoint (ASPNETCORE_URLS / Urls).</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using MaskInversion.Core.Pipeline;
 using MaskInversion.Core.Referring;
+using MaskInversion.Core.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -75,6 +76,8 @@ public sealed class ComputeExecutor : IDisposable
 
     // Owned by the worker thread.
     readonly Dictionary<long, Slot> slots = [];
+    long lastTrimTicks = Stopwatch.GetTimestamp();
+    bool trimPending;   // an image was released since the last trim
     readonly List<PrepareItem> deferred = [];
     readonly EngineCache engines;
     long nextSlot;
@@ -183,6 +186,8 @@ public sealed class ComputeExecutor : IDisposable
             while (reader.TryRead(out var item)) Accept(item);
             if (RunReadyBatch() || AdmitDeferred()) continue;
 
+            // Idle with nothing prepared (a job's end): what the last images freed goes back to the system now.
+            if (trimPending && slots.Count == 0 && options.NativeHeapTrimInterval > TimeSpan.Zero) TrimNativeHeap();
             var wait = NextDeadline();
             // A timed-out wait stays pending and is simply superseded by the next one.
             var more = reader.WaitToReadAsync().AsTask();
@@ -363,6 +368,23 @@ public sealed class ComputeExecutor : IDisposable
             p.Done.TrySetException(new ImageNotPreparedException($"Image '{slot.Handle.ImageId}' was released before mask {p.Mask.MaskId} ran."));
         Interlocked.Add(ref cachedBytes, -slot.Bytes);
         slot.Image.Dispose();
+        TrimNativeHeapWhenDue();
+    }
+
+    /// <summary>Hands the pages libtorch freed back to the system, at most once per NativeHeapTrimInterval (a trim
+    /// costs milliseconds; after every image it would add up), and once more when the executor falls idle.</summary>
+    void TrimNativeHeapWhenDue()
+    {
+        trimPending = true;
+        var interval = options.NativeHeapTrimInterval;
+        if (interval > TimeSpan.Zero && Stopwatch.GetElapsedTime(lastTrimTicks) >= interval) TrimNativeHeap();
+    }
+
+    void TrimNativeHeap()
+    {
+        NativeHeap.Trim();
+        lastTrimTicks = Stopwatch.GetTimestamp();
+        trimPending = false;
     }
 
     public void Dispose()

@@ -21,6 +21,10 @@ public sealed class ComputeOptions
     public int EngineCacheSize { get; set; } = 2;
     /// <summary>torch.set_num_threads at silo start (process-wide); 0 keeps libtorch's default.</summary>
     public int TorchThreads { get; set; }
+    /// <summary>After releasing a prepared image, return the C allocator's free memory to the system (glibc
+    /// malloc_trim) when this long has passed since the last time; zero never does. Without it a compute silo's RSS
+    /// keeps what libtorch freed (see core's NativeHeap).</summary>
+    public TimeSpan NativeHeapTrimInterval { get; set; } = TimeSpan.FromSeconds(10);
     /// <summary>"auto" (CUDA when the libtorch backend has it, else CPU), "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; set; } = "auto";
     /// <summary>FAULT INJECTION, tests only (0 = off, the default): the first N batches this executor runs (Evaluate or

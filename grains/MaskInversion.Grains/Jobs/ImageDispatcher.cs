@@ -10,10 +10,10 @@ namespace MaskInversion.Grains;
 /// the same image key with exponential backoff (250 ms · 2ⁿ, ≤ 10 s) — image grains are idempotent by key — up to the
 /// job's MaxAttempts, and is never recorded as the image's result: after the last attempt the job fails, naming the
 /// image and the error (its results would otherwise be silently incomplete or wrong). While the cluster cannot take
-/// the image at all (its silo declared dead, no compute silo joined yet) attempts are not counted. Runs on the
-/// coordinator's scheduler (its awaits return there).
+/// the image at all (its silo declared dead, no compute silo joined yet) attempts are not counted. The <see cref="IImageProcessor"/> makes each
+/// attempt. Runs on the coordinator's scheduler (its awaits return there).
 /// </summary>
-sealed class ImageDispatcher(IGrainFactory grains, ILogger logger, Action onRetry, Func<bool> stopping)
+sealed class ImageDispatcher(IGrainFactory grains, IImageProcessor processor, ILogger logger, Action onRetry, Func<bool> stopping)
 {
     public static TimeSpan Backoff(int attempt) => TimeSpan.FromMilliseconds(Math.Min(10_000, 250 * Math.Pow(2, attempt - 1)));
 
@@ -26,12 +26,7 @@ sealed class ImageDispatcher(IGrainFactory grains, ILogger logger, Action onRetr
             if (stopping()) throw new OperationCanceledException($"Dispatch of image {work.ImageId} stops with its coordinator's activation.");
             try
             {
-                // Resolved per attempt: while no compute silo is in the cluster (a restart under way) this throws.
-                // A referring image ranks its candidates together: its own grain type (same key, same placement).
-                var key = GrainKeys.Image(work.JobId, work.ImageId);
-                return work.Expressions is null
-                    ? await grains.GetGrain<IImageGrain>(key).ProcessAsync(work)
-                    : await grains.GetGrain<IReferringImageGrain>(key).ProcessAsync(work);
+                return await processor.ProcessAsync(grains, work);
             }
             catch (Exception ex) when (!stopping() && (ClusterUnavailable(ex) || ++counted < work.Job.MaxAttempts))
             {

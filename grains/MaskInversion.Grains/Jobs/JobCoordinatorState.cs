@@ -10,7 +10,7 @@ public sealed class JobCoordinatorState
     [Id(2)] public string? Error { get; set; }
     /// <summary>Every dataset record with an ordinal below this is settled (counted and written).</summary>
     [Id(3)] public long Watermark { get; set; }
-    /// <summary>Settled ordinals above the watermark: at most about the in-flight window.</summary>
+    /// <summary>Settled ordinals above the watermark: fewer than <see cref="SettledWindow"/>.</summary>
     [Id(4)] public HashSet<long> SettledAbove { get; set; } = [];
     [Id(5)] public long ImagesDone { get; set; }
     [Id(6)] public long ImagesFailed { get; set; }
@@ -33,6 +33,11 @@ public sealed class JobCoordinatorState
     [Id(20)] public string? FirstItemErrorPattern { get; set; }
     /// <summary>Some item failed differently from the first.</summary>
     [Id(21)] public bool ItemErrorsDiffer { get; set; }
+
+    /// <summary>How far past the watermark the coordinator dispatches: it bounds <see cref="SettledAbove"/>, the one
+    /// collection in this state indexed by dataset position, so the state's size does not grow with the dataset even
+    /// while one image retries for minutes.</summary>
+    public static int SettledWindow(int maxInFlight) => Math.Max(256, 16 * maxInFlight);
 
     /// <summary>Marks a dataset ordinal settled and advances the watermark over the settled prefix.</summary>
     public void Settle(long ordinal)
