@@ -69,7 +69,11 @@ public sealed class ZeroShotClassifier : IDisposable
             throw new ArgumentException($"Expected embeddings (M, {ClassEmbeddings.shape[1]}), got ({string.Join(", ", embeddings.shape)}).", nameof(embeddings));
         using var scope = torch.NewDisposeScope();
         var unit = nn.functional.normalize(embeddings.to(ScalarType.Float32, ClassEmbeddings.device), p: 2, dim: -1);
-        return torch.matmul(unit, ClassEmbeddings.t()).MoveToOuterDisposeScope();
+        // One row at a time: a matrix product's last bits depend on how many rows share it (the kernel's blocking), and a
+        // mask's scores must not depend on which masks share its batch (a re-dispatched image recomputes only some).
+        var classes = ClassEmbeddings.t();
+        var rows = Enumerable.Range(0, (int)unit.shape[0]).Select(i => torch.matmul(unit[i].unsqueeze(0), classes)).ToList();
+        return (rows.Count == 0 ? torch.matmul(unit, classes) : torch.cat(rows, 0)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Per embedding row, the k best classes by cosine score, best first.</summary>
