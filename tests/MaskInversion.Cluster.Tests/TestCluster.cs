@@ -30,6 +30,23 @@ public static class TestCluster
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
+        // The client learns which silo hosts which grain class from the cluster manifest, which can lag the deploy on a
+        // loaded machine ("Could not find an implementation for interface IJobCoordinatorGrain"): wait for it.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                cluster.Client.GetGrain<IJobCoordinatorGrain>("manifest-probe");
+                if (silos < 2) break;
+                cluster.Client.GetGrain<IImageGrain>("manifest-probe");
+                break;
+            }
+            catch (ArgumentException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
         return cluster;
     }
 
