@@ -40,9 +40,12 @@ public sealed class CoordinatorStateTests : IDisposable
         await using var cluster = builder.Build();
         await cluster.DeployAsync();
 
+        // A real (tiny) model: submit checks the engine settings even though the canned processor never runs them.
+        var model = TinyModelFiles.Write(Path.Combine(folder, "model"), ["c0", "c1", "c2"]);
         var job = cluster.Client.GetGrain<IJobCoordinatorGrain>("state-window");
         await job.SubmitAsync(new JobSettings
         {
+            Model = model.ConfigPath, Tokenizer = model.TokenizerFolder, Templates = "single", ImageSize = 32,
             Format = "jsonl", DatasetRoot = manifest, ClassesFile = Path.Combine(folder, "classes.txt"), Methods = ["maskinversion"],
             OutputFolder = Path.Combine(folder, "out"), OverlaySamples = 0, MaxInFlight = MaxInFlight,
         });
