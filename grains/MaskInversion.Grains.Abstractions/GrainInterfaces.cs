@@ -62,11 +62,12 @@ public interface IOverlayGrain : IGrainWithStringKey
     Task<string[]> DrawAsync(ImageWork work);
 }
 
-/// <summary>One query mask (key: "jobId/imageId/maskId"); keeps its record so a repeat returns it unchanged.</summary>
+/// <summary>One query mask (key: "jobId/imageId/maskId"); keeps its record, which its image grain returns for a repeat.</summary>
 public interface IMaskGrain : IGrainWithStringKey
 {
     /// <summary>Runs the job's methods on this mask against its image's prepared handle (same silo), records
-    /// the outcome and returns it; a recorded mask returns its record without computing.</summary>
+    /// the outcome (replacing any earlier record) and returns it. The image grain calls it for every mask of the image or
+    /// for none, so the masks of an image always share one batch.</summary>
     [ResponseTimeout("00:30:00")]
     Task<MaskRecord> RunAsync(PreparedImageHandle image, MaskWork work);
 

@@ -23,8 +23,6 @@ public sealed class MaskGrain(ComputeExecutor executor,
 
     public async Task<MaskRecord> RunAsync(PreparedImageHandle image, MaskWork work)
     {
-        if (state.State.Record is { } recorded) return recorded;
-
         MaskRecord record;
         try
         {
