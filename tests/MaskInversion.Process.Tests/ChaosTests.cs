@@ -104,6 +104,10 @@ public sealed class ChaosTests(ChaosJob job, ITestOutputHelper output)
         };
     });
 
+    /// <summary>Each image waits before its forward pass (ComputeOptions.ImageDelay): on a quiet machine the 64-image job
+    /// otherwise ended while the second compute silo was still starting, before the cut.</summary>
+    static readonly string[] SlowImages = ["--MaskInversion:ImageDelay=00:00:02"];
+
     [Fact]
     public async Task Partitioning_a_compute_silo_loses_nothing()
     {
@@ -113,7 +117,7 @@ public sealed class ChaosTests(ChaosJob job, ITestOutputHelper output)
             // The job starts with the silo to be cut off as its only compute silo, so work is surely in flight there
             // when the cut comes (with both up from the start, placement could leave it idle and the fault hit nothing).
             await cluster.WaitUntilUnderWayAsync(jobId, JobTimeout);
-            await cluster.Start(cluster.Spec("compute-1", SiloRole.Compute, address: network.HostAddress)).WaitStartedAsync();
+            await cluster.Start(cluster.Spec("compute-1", SiloRole.Compute, address: network.HostAddress) with { Extra = SlowImages }).WaitStartedAsync();
             var partitionedAt = DateTime.UtcNow;
             network.Partition();
             var doneAt = await cluster.WaitForMetricsAsync(jobId, JobTimeout);
@@ -131,7 +135,7 @@ public sealed class ChaosTests(ChaosJob job, ITestOutputHelper output)
             };
         }, start: cluster => cluster.StartAsync(
             cluster.Spec("control", SiloRole.Control, address: network.HostAddress),
-            cluster.Spec("compute-2", SiloRole.Compute, address: network.Address, netns: network.Name, redisAddress: network.HostAddress)),
+            cluster.Spec("compute-2", SiloRole.Compute, address: network.Address, netns: network.Name, redisAddress: network.HostAddress) with { Extra = SlowImages }),
             redisBind: [network.HostAddress], expectRetries: true);
     }
 
