@@ -72,7 +72,7 @@ public static class CoordinatorBenchmark
                 F(r.Memory.RssMb, "F0"), F(r.Memory.ManagedMb, "F0"));
         AnsiConsole.Write(table);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"bench\":\"coordinator\",\"phase\":\"end\",\"images\":{p.ImagesDone},\"masks\":{p.MasksDone},\"seconds\":{seconds:F1},\"images_per_s\":{p.ImagesDone / seconds:F0},\"state_bytes_max\":{storage?.MaxJobStateBytes ?? 0},\"state_writes\":{storage?.JobStateWrites ?? 0},{end.Json}}}"));
+            $"{{\"bench\":\"coordinator\",\"phase\":\"end\",\"shards\":{job.Shards},\"images\":{p.ImagesDone},\"masks\":{p.MasksDone},\"seconds\":{seconds:F1},\"images_per_s\":{p.ImagesDone / seconds:F0},\"state_bytes_max\":{storage?.MaxJobStateBytes ?? 0},\"state_writes\":{storage?.JobStateWrites ?? 0},{end.Json}}}"));
         return 0;
     }
 
@@ -155,7 +155,7 @@ public sealed class MeasuredGrainStorage(Serializer serializer) : IGrainStorage
         entries[(stateName, grainId)] = (bytes, etag);
         grainState.ETag = etag;
         grainState.RecordExists = true;
-        if (grainState.State is JobCoordinatorState)
+        if (grainState.State is JobShardState or JobCoordinatorState)
         {
             Interlocked.Exchange(ref lastJobStateBytes, bytes.Length);
             Interlocked.Increment(ref jobStateWrites);

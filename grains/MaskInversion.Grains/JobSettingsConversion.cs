@@ -39,11 +39,16 @@ public static class JobSettingsConversion
 
     /// <summary>Method groups expanded to canonical names, and what can be checked before the dataset and the model
     /// are opened; a bad setting is refused with the setting named.</summary>
+    public const int MaxShards = 256;
+
     public static JobSettings Normalise(this JobSettings s)
     {
         if (!Path.IsPathFullyQualified(s.OutputFolder)) throw new ArgumentException($"Output folder must be an absolute path, got '{s.OutputFolder}'.");
         if (s.MaxInFlight < 1) throw new ArgumentException($"MaxInFlight must be ≥ 1, got {s.MaxInFlight}.");
         if (s.MaxAttempts < 1) throw new ArgumentException($"MaxAttempts must be ≥ 1, got {s.MaxAttempts}.");
+        if (s.Shards is < 1 or > MaxShards) throw new ArgumentException($"Shards must be between 1 and {MaxShards}, got {s.Shards}.");
+        if (s.MaxInFlight < s.Shards)
+            throw new ArgumentException($"MaxInFlight ({s.MaxInFlight}) must be at least Shards ({s.Shards}): each shard dispatches its share of it.");
         s.ToInversionOptions().Validate();
         ParseResize(s.Resize);
         if (DatasetFormats.IsReferring(s.Format) && s.Tokenizer is null)

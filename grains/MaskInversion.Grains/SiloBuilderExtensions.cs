@@ -48,6 +48,7 @@ public static class SiloBuilderExtensions
             if (!options.Coordinator)
             {
                 types.Classes.Remove(typeof(JobCoordinatorGrain));
+                types.Classes.Remove(typeof(JobShardGrain));
                 types.Classes.Remove(typeof(JobRegistryGrain));
                 types.Classes.Remove(typeof(SiloLoadGrain));
             }

@@ -10,7 +10,7 @@ namespace MaskInversion.Cluster.Tests;
 
 /// <summary>
 /// The coordinator's persisted state must not grow with the dataset: its only collection indexed by dataset position
-/// (the settled ordinals above the watermark) stays under <see cref="JobCoordinatorState.SettledWindow"/>, even when
+/// (the settled ordinals above the watermark) stays under <see cref="JobShardState.SettledWindow"/>, even when
 /// images finish out of order and one image holds the watermark back for a long time. Compute is replaced by images
 /// that finish at once (one of them late), so thousands of images settle in well under a second.
 /// </summary>
@@ -20,8 +20,10 @@ public sealed class CoordinatorStateTests : IDisposable
     const int MaxInFlight = 4;
     readonly string folder = Path.Combine(Path.GetTempPath(), "mi-coordinator-state-" + Guid.NewGuid().ToString("N"));
 
-    [Fact]
-    public async Task Settled_ordinals_above_the_watermark_stay_within_the_window_while_one_image_is_late()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]   // sharded: each shard's set stays within its window, and its watermark steps over the others' ordinals
+    public async Task Settled_ordinals_above_the_watermark_stay_within_the_window_while_one_image_is_late(int shards)
     {
         Directory.CreateDirectory(folder);
         var manifest = Path.Combine(folder, "manifest.jsonl");
@@ -47,7 +49,7 @@ public sealed class CoordinatorStateTests : IDisposable
         {
             Model = model.ConfigPath, Tokenizer = model.TokenizerFolder, Templates = "single", ImageSize = 32,
             Format = "jsonl", DatasetRoot = manifest, ClassesFile = Path.Combine(folder, "classes.txt"), Methods = ["maskinversion"],
-            OutputFolder = Path.Combine(folder, "out"), OverlaySamples = 0, MaxInFlight = MaxInFlight,
+            OutputFolder = Path.Combine(folder, "out"), OverlaySamples = 0, MaxInFlight = MaxInFlight * shards, Shards = shards,   // each shard MaxInFlight
         });
         var p = await TestCluster.WaitAsync(job, stall: TimeSpan.FromSeconds(60));
 
@@ -55,9 +57,17 @@ public sealed class CoordinatorStateTests : IDisposable
         Assert.Equal(Images, p.ImagesDone);
         var storage = (RecordingStorage)cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Jobs);
         // Without the window every image after the late one was settled above the watermark while it waited.
-        Assert.InRange(storage.MaxSettledAbove, 1, JobCoordinatorState.SettledWindow(MaxInFlight) - 1);
-        Assert.Equal(Images, storage.Last!.Watermark);
-        Assert.Empty(storage.Last.SettledAbove);
+        Assert.InRange(storage.MaxSettledAbove, 1, JobShardState.SettledWindow(MaxInFlight) - 1);
+        var finals = storage.LastByGrain.Values.ToList();
+        Assert.Equal(shards, finals.Count);
+        Assert.All(finals, last =>
+        {
+            // The first ordinal past the dataset that is the shard's own.
+            Assert.InRange(last.Watermark, Images, Images + shards - 1);
+            Assert.Equal(last.Shard, last.Watermark % shards);
+            Assert.Empty(last.SettledAbove);
+        });
+        Assert.Equal(Images, finals.Sum(s => s.ImagesDone));
     }
 
     public void Dispose()
@@ -86,7 +96,8 @@ public sealed class CoordinatorStateTests : IDisposable
         int maxSettledAbove;
 
         public int MaxSettledAbove => Volatile.Read(ref maxSettledAbove);
-        public JobCoordinatorState? Last { get; private set; }
+        /// <summary>Each shard's last written state.</summary>
+        public ConcurrentDictionary<GrainId, JobShardState> LastByGrain { get; } = new();
 
         public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         {
@@ -100,10 +111,10 @@ public sealed class CoordinatorStateTests : IDisposable
             var bytes = serializer.SerializeToArray(grainState.State);
             entries[(stateName, grainId)] = bytes;
             (grainState.ETag, grainState.RecordExists) = ("1", true);
-            if (grainState.State is JobCoordinatorState)
+            if (grainState.State is JobShardState)
             {
-                var copy = serializer.Deserialize<JobCoordinatorState>(bytes)!;
-                Last = copy;
+                var copy = serializer.Deserialize<JobShardState>(bytes)!;
+                LastByGrain[grainId] = copy;
                 lock (entries) maxSettledAbove = Math.Max(maxSettledAbove, copy.SettledAbove.Count);
             }
             return Task.CompletedTask;

@@ -138,7 +138,7 @@ public sealed class JobAdmissionTests(ClusterFixture fixture) : IClassFixture<Cl
     [Fact]
     public void Errors_that_differ_only_in_the_items_names_or_numbers_agree()
     {
-        var s = new JobCoordinatorState { MasksFailed = 2 };
+        var s = new JobShardState { MasksFailed = 2 };
         JobVerdict.RecordFailure(s, "ImageLoadException: '/data/images/img0001.jpg' is not an image", "img0001", "/data/images/img0001.jpg", "img0001_m1");
         JobVerdict.RecordFailure(s, "ImageLoadException: '/data/images/img0002.jpg' is not an image", "img0002", "/data/images/img0002.jpg", "img0002_m0");
         Assert.False(s.ItemErrorsDiffer);
@@ -148,6 +148,6 @@ public sealed class JobAdmissionTests(ClusterFixture fixture) : IClassFixture<Cl
         Assert.StartsWith("no item succeeded: 2 failed with different errors", JobVerdict.FailureReason(s));
         s.MasksDone = 1;
         Assert.Null(JobVerdict.FailureReason(s));   // one success: the job measured something
-        Assert.StartsWith("the dataset yielded no image", JobVerdict.FailureReason(new JobCoordinatorState { Settings = new JobSettings() }));
+        Assert.StartsWith("the dataset yielded no image", JobVerdict.FailureReason(new JobShardState { Settings = new JobSettings() }));
     }
 }

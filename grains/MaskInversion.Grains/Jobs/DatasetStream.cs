@@ -7,7 +7,9 @@ namespace MaskInversion.Grains;
 /// A job's dataset, opened once (from the job's reader options) and read on one background thread, never on the
 /// grain scheduler: first an optional counting pass (image and mask totals for progress; skipped on resume,
 /// where they are known), then the records into a bounded channel, each with its ordinal — its position in the
-/// reader's stream, images and read errors alike — skipping ordinals already settled. The annotation file is
+/// reader's stream, images and read errors alike — keeping those of its shard (ordinal % shards == shard; MaxImages
+/// still counts the whole stream's images, so the shards of a job split exactly the unsharded job's records) and
+/// skipping ordinals already settled. The annotation file is
 /// never loaded into grain state, and the one reader's index is built once for both passes.
 /// </summary>
 sealed class DatasetStream
@@ -36,10 +38,11 @@ sealed class DatasetStream
         return new DatasetStream(reader, reader.Classes);
     });
 
-    /// <param name="count">Run the counting pass first (its result completes <see cref="Totals"/>).</param>
+    /// <param name="count">Run the counting pass first (its result completes <see cref="Totals"/>: this shard's images and masks).</param>
+    /// <param name="shard">Which ordinals to yield: those with ordinal % <paramref name="shards"/> == shard.</param>
     /// <param name="settled">Ordinals at or above <paramref name="watermark"/> already settled; a copy, not shared.</param>
-    public void Start(bool count, long watermark, IReadOnlySet<long> settled, int maxImages, int capacity, Action<Exception> countFailed,
-        CancellationToken token)
+    public void Start(bool count, int shard, int shards, long watermark, IReadOnlySet<long> settled, int maxImages, int capacity,
+        Action<Exception> countFailed, CancellationToken token)
     {
         channel = Channel.CreateBounded<(long, DatasetRecord)>(Math.Max(4, capacity));
         var writer = channel.Writer;
@@ -47,9 +50,9 @@ sealed class DatasetStream
         {
             try
             {
-                if (count) totals.TrySetResult(Count(maxImages, countFailed, token));
+                if (count) totals.TrySetResult(Count(shard, shards, maxImages, countFailed, token));
                 else totals.TrySetResult(null);
-                Produce(writer, watermark, settled, maxImages, token);
+                Produce(writer, shard, shards, watermark, settled, maxImages, token);
                 writer.TryComplete();
             }
             catch (OperationCanceledException) { totals.TrySetResult(null); writer.TryComplete(); }
@@ -57,15 +60,18 @@ sealed class DatasetStream
         }, CancellationToken.None);
     }
 
-    (long, long)? Count(int maxImages, Action<Exception> failed, CancellationToken token)
+    (long, long)? Count(int shard, int shards, int maxImages, Action<Exception> failed, CancellationToken token)
     {
         try
         {
-            long images = 0, masks = 0;
+            long ordinal = 0, all = 0, images = 0, masks = 0;
             foreach (var r in reader.ReadImages(token))
             {
+                bool mine = ordinal++ % shards == shard;
                 if (r.Image is null) continue;
-                if (maxImages > 0 && images >= maxImages) break;
+                if (maxImages > 0 && all >= maxImages) break;
+                all++;
+                if (!mine) continue;
                 images++;
                 masks += r.Image.Masks.Count;
             }
@@ -79,7 +85,8 @@ sealed class DatasetStream
         }
     }
 
-    void Produce(ChannelWriter<(long, DatasetRecord)> writer, long watermark, IReadOnlySet<long> settled, int maxImages, CancellationToken token)
+    void Produce(ChannelWriter<(long, DatasetRecord)> writer, int shard, int shards, long watermark, IReadOnlySet<long> settled, int maxImages,
+        CancellationToken token)
     {
         long ordinal = 0;
         int images = 0;
@@ -91,7 +98,7 @@ sealed class DatasetStream
                 images++;
             }
             long o = ordinal++;
-            if (o < watermark || settled.Contains(o)) continue;
+            if (o % shards != shard || o < watermark || settled.Contains(o)) continue;
             writer.WriteAsync((o, record), token).AsTask().GetAwaiter().GetResult();
         }
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MaskInversion.Core.Datasets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -6,83 +5,69 @@ using Microsoft.Extensions.Options;
 namespace MaskInversion.Grains;
 
 /// <summary>
-/// One job: identity, durable state and messages; the work is done by named collaborators. The run loop takes
-/// records from the <see cref="DatasetStream"/>, sends at most MaxInFlight images at a time through the
-/// <see cref="ImageDispatcher"/> (retries), and settles each outcome into the <see cref="JobMetrics"/> (the
-/// metric registry's merge) and the <see cref="JobOutputs"/> (Parquet parts). A checkpoint commits the part,
-/// folds the metrics into the persisted totals and writes state in one step, so after a crash the job resumes
-/// from the last checkpoint without counting or writing anything twice. A running job holds a reminder, so it
-/// resumes unattended after its silo dies or the cluster restarts.
+/// One job (key: job id): admission, the job's state and verdict, and the sum of its shards. The work is done by its
+/// <see cref="JobShardGrain"/>s ("jobId/0" … "jobId/{Shards−1}", one unless the job asks for more), each over every
+/// Shards-th dataset record with its own checkpoints and Parquet parts. This grain starts them, adds up their counters
+/// and metric totals (<see cref="JobShardState.Sum"/>: exact) for progress and results, and once every shard has ended
+/// judges the job (<see cref="JobVerdict"/>) and writes metrics.json. A running job holds a reminder: each tick pokes the
+/// shards, which reactivates (so resumes) any whose silo died, and finishes a job whose shards ended while this grain
+/// was gone — recovery after a silo loss or a cluster restart with nobody calling.
 /// </summary>
 public sealed class JobCoordinatorGrain(
     [PersistentState("job", StorageNames.Jobs)] IPersistentState<JobCoordinatorState> state,
     JobMetricRegistry metricRegistry,
-    JobActivity activity,
-    IImageProcessor imageProcessor,
     IOptions<RecoveryOptions> recovery,
     JobPaths paths,
-    ILogger<JobCoordinatorGrain> logger) : Grain, IJobCoordinatorGrain, IRemindable
+    ILogger<JobCoordinatorGrain> logger) : Grain, IJobCoordinatorGrain, IJobShardEvents, IRemindable
 {
     const string ResumeReminder = "resume";
-    static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(2);
-    const int CheckpointImages = 256;
+    // How long a progress query waits for a shard before showing its last known figures (its silo may be dying).
+    static readonly TimeSpan ShardQueryTimeout = TimeSpan.FromSeconds(5);
+    static readonly TimeSpan PublishInterval = TimeSpan.FromSeconds(1);
 
     JobCoordinatorState S => state.State;
     string JobId => this.GetPrimaryKeyString();
+    int ShardCount => S.Settings?.Shards ?? 1;
+    bool Running => S.State is JobState.Running or JobState.Cancelling;
 
-    CancellationTokenSource? cancel;
-    Task? loop;
-    // Set when this activation goes (silo shutdown, collection): its loop stops without a verdict and touches neither
-    // state nor outputs again; the next activation resumes from the last checkpoint.
-    bool deactivating;
-    JobMetrics? metrics;
-    JobOutputs? outputs;
-    JobClasses classes = new([], []);
-    int sinceCheckpoint;
-    readonly Stopwatch sinceCheckpointClock = new();
-    // This activation's run, for masks/s.
-    readonly Stopwatch runClock = new();
-    long runMasks;
-    int inFlight;
-    readonly JobMonitor monitor = new();
+    // Each shard's last known progress (from queries and checkpoints): a view in memory, refreshed by every query.
+    readonly Dictionary<int, JobProgress> lastSeen = [];
+    Task? finishing;
+    DateTimeOffset lastPublished;
+    double finalRate;
 
-    JobMetrics Metrics => metrics ??= new JobMetrics(metricRegistry, S.Metrics);
+    IJobShardGrain Shard(int shard) => GrainFactory.GetGrain<IJobShardGrain>(JobShardKeys.Of(JobId, shard));
 
-    public override async Task OnActivateAsync(CancellationToken ct)
+    public override Task OnActivateAsync(CancellationToken ct)
     {
-        if (S.State is JobState.Running or JobState.Cancelling)
+        if (Running)
         {
-            // Resume after a crash or a move: drop parts written after the last checkpoint, their images are redone.
-            logger.LogInformation("Job {Job} resumes at ordinal {Watermark} ({Done} images done)", JobId, S.Watermark, S.ImagesDone);
-            await KeepResumeReminderAsync();
-            StartLoop();
+            // After a crash or a move: the shards may be gone with the silo too. Poking them resumes them; not awaited,
+            // so the activation (and whoever's call caused it) does not wait on every shard.
+            logger.LogInformation("Job {Job} resumes: its {Shards} shard(s) are poked", JobId, ShardCount);
+            _ = ResumeAsync();
         }
-    }
-
-    /// <summary>A tick activates this grain (OnActivateAsync resumes a running job); it also restarts a loop whose
-    /// activation outlived it, and once the job is over writes a metrics.json a crash prevented, then goes.</summary>
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
-    {
-        if (reminderName != ResumeReminder) return;
-        if (S.State is JobState.Running or JobState.Cancelling)
-        {
-            StartLoop();
-            return;
-        }
-        if (S.Settings is { } job && S.State is not JobState.NotStarted && !File.Exists(JobOutputs.MetricsPathOf(job))) WriteMetricsJson(job);
-        await DropResumeReminderAsync();
-    }
-
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct)
-    {
-        deactivating = true;
-        cancel?.Cancel();
         return Task.CompletedTask;
     }
 
-    void ThrowIfDeactivating()
+    async Task ResumeAsync()
     {
-        if (deactivating) throw new OperationCanceledException($"Job {JobId}'s activation is going; the job resumes from its last checkpoint.");
+        await KeepResumeReminderAsync();
+        await ReviewAsync(start: true);
+    }
+
+    /// <summary>A tick activates this grain and pokes a running job's shards (starting, so resuming, any that are gone);
+    /// once the job is over it writes a metrics.json a crash prevented, then goes.</summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != ResumeReminder) return;
+        if (Running)
+        {
+            await ReviewAsync(start: true);
+            return;
+        }
+        if (S.Settings is { } job && S.Final is { } final && !File.Exists(JobOutputs.MetricsPathOf(job))) WriteMetricsJson(job, final, S.State, S.Error);
+        await DropResumeReminderAsync();
     }
 
     Task KeepResumeReminderAsync() =>
@@ -114,7 +99,7 @@ public sealed class JobCoordinatorGrain(
             JobSettings again;
             try { again = settings.Normalise(); }
             catch (ArgumentException ex) { return new SubmitResult(null, ["Settings: " + ex.Message]); }
-            return S.Settings.SameAs(again) ? new SubmitResult(Progress(), [])
+            return S.Settings.SameAs(again) ? new SubmitResult(await ProgressAsync(), [])
                 : new SubmitResult(null, [$"Job: '{JobId}' already exists with different settings; choose another job id (--job)."]);
         }
         // Reads the weights' header, the tokenizer and the dataset's class list: off the grain scheduler. The grain is
@@ -131,16 +116,32 @@ public sealed class JobCoordinatorGrain(
         await state.WriteRecoveringAsync();
         await PublishAsync();
         await KeepResumeReminderAsync();
-        StartLoop();
-        return new SubmitResult(Progress(), []);
+        // A shard that cannot be started now (its silo going) is started by the reminder's next poke.
+        await ReviewAsync(start: true);
+        return new SubmitResult(await ProgressAsync(), []);
     }
 
-    public Task<JobProgress> GetProgressAsync() => Task.FromResult(Progress());
+    public Task<JobProgress> GetProgressAsync() => ProgressAsync();
 
-    public Task<JobResults> GetResultsAsync() =>
-        Task.FromResult(new JobResults(Progress(), Metrics.Summaries(S.Settings?.Methods ?? [], (int)S.ImagesDone), S.ClassNames));
+    public async Task<JobResults> GetResultsAsync()
+    {
+        var sum = S.Final ?? JobShardState.Sum((await Task.WhenAll(Enumerable.Range(0, ShardCount).Select(k => Shard(k).GetReportAsync(withTotals: true))))
+            .Select(r => r.State).ToList());
+        var summaries = new JobMetrics(metricRegistry, sum.Metrics).Summaries(S.Settings?.Methods ?? [], (int)sum.ImagesDone);
+        return new JobResults(await ProgressAsync(), summaries, sum.ClassNames);
+    }
 
-    public Task<JobMonitorView> GetMonitorAsync() => Task.FromResult(monitor.View(Progress(), running: S.State is JobState.Running or JobState.Cancelling));
+    public async Task<JobMonitorView> GetMonitorAsync()
+    {
+        var progress = await ProgressAsync();
+        if (S.Settings is null) return new JobMonitorView(progress, [], 0, [], []);
+        var views = await Task.WhenAll(Enumerable.Range(0, ShardCount).Select(async k =>
+        {
+            try { return await Shard(k).GetMonitorAsync().WaitAsync(ShardQueryTimeout); }
+            catch (Exception ex) when (ex is not OperationCanceledException) { return null; }
+        }));
+        return JobMonitor.Merge(progress, views.OfType<JobMonitorView>().ToList());
+    }
 
     public async Task<string[]> DrawOverlayAsync(string imageId, string maskId)
     {
@@ -149,130 +150,165 @@ public sealed class JobCoordinatorGrain(
         var mask = image.Masks.FirstOrDefault(m => m.MaskId == maskId)
             ?? throw new ArgumentException($"Image '{imageId}' has no mask '{maskId}' (it has {string.Join(", ", image.Masks.Take(10).Select(m => m.MaskId))}{(image.Masks.Count > 10 ? ", …" : "")}).");
         // The job's own class list, so the compute silo reuses the job's loaded engine.
-        var jobClasses = new JobClasses(S.ClassIds, S.ClassNames);
+        var named = S.Final ?? (await Shard(0).GetReportAsync(withTotals: true)).State;
+        if (named.ClassIds.Length == 0 && !DatasetFormats.IsReferring(job.Format))
+            throw new InvalidOperationException($"Job '{JobId}' has not opened its dataset yet; ask again in a moment.");
+        var jobClasses = new JobClasses(named.ClassIds, named.ClassNames);
         var work = new ImageWork(JobId, image.ImageId, image.ImagePath, [new MaskWork(mask.MaskId, jobClasses.IndexOf(mask), mask.ClassId, mask.Source.ToData(), true)],
             job, jobClasses.Names);
         return await GrainFactory.GetGrain<IOverlayGrain>(GrainKeys.Mask(JobId, imageId, maskId)).DrawAsync(work);
     }
 
-    public Task<JobProgress> CancelAsync()
+    public async Task<JobProgress> CancelAsync()
     {
-        if (S.State == JobState.Running)
+        if (S.State == JobState.Running && S.Settings is not null)
         {
-            // The loop stops dispatching, lets images in flight finish, checkpoints and marks the job Cancelled.
+            // Each shard stops dispatching, lets its images in flight finish, checkpoints and ends Cancelled; the last
+            // one to end has this grain write the outputs and mark the job Cancelled (a shard that missed this call
+            // is cancelled by the next poke).
             S.State = JobState.Cancelling;
-            cancel?.Cancel();
-        }
-        return Task.FromResult(Progress());
-    }
-
-    JobProgress Progress()
-    {
-        double rate = runClock.Elapsed.TotalSeconds > 0 ? runMasks / runClock.Elapsed.TotalSeconds : 0;
-        TimeSpan? eta = null;
-        if (S.MasksTotal is { } total && rate > 0 && S.State == JobState.Running)
-            eta = TimeSpan.FromSeconds(Math.Max(0, total - S.MasksDone - S.MasksFailed) / rate);
-        // The verdict is set before the last checkpoint closes the final Parquet part and metrics.json is written: until
-        // the loop has finished those, callers see the job still running, so "ended" means its outputs are complete.
-        var shown = loop is { IsCompleted: false } && S.State is JobState.Completed or JobState.Failed or JobState.Cancelled
-            ? (S.State == JobState.Cancelled ? JobState.Cancelling : JobState.Running)
-            : S.State;
-        return new JobProgress(JobId, shown, S.ImagesDone, S.ImagesFailed, S.MasksDone, S.MasksFailed, S.ReadErrors,
-            S.ImagesTotal, S.MasksTotal, inFlight, S.Retries, rate, eta, S.Error, S.Settings?.OutputFolder ?? "");
-    }
-
-    void StartLoop()
-    {
-        if (loop is { IsCompleted: false }) return;
-        outputs = new JobOutputs(S.Settings!, S.PartsCommitted);
-        outputs.DeleteParts(fromIndex: S.PartsCommitted);
-        cancel = new CancellationTokenSource();
-        if (S.State == JobState.Cancelling) cancel.Cancel();
-        // Runs on this activation's scheduler, interleaving with progress queries at every await.
-        loop = RunAsync(cancel.Token);
-    }
-
-    async Task RunAsync(CancellationToken token)
-    {
-        var job = S.Settings!;
-        runClock.Restart();
-        sinceCheckpointClock.Restart();
-        JobState verdict;
-        string? failure = null;
-        try
-        {
-            var stream = await DatasetStream.OpenAsync(job.ToReaderOptions(paths.Datasets));
-            // A referring job scores expressions against the image's masks; class prompts would only cost text-tower time.
-            classes = DatasetFormats.IsReferring(job.Format) ? new JobClasses([], []) : JobClasses.Of(stream.Classes);
-            (S.ClassIds, S.ClassNames) = (classes.Ids, classes.Names);
-            stream.Start(count: S.ImagesTotal is null, S.Watermark, new HashSet<long>(S.SettledAbove), job.MaxImages, job.MaxInFlight * 2,
-                ex => logger.LogWarning(ex, "Counting pass of job {Job} failed; progress has no total", JobId), token);
-            _ = RecordTotalsAsync(stream.Totals);
-
-            var dispatcher = new ImageDispatcher(GrainFactory, imageProcessor, logger, () => { S.Retries++; activity.Retried(); }, () => deactivating);
-            var inflight = new List<InFlightImage>();   // in dispatch order
-            int window = JobCoordinatorState.SettledWindow(job.MaxInFlight);
-            // The next record waits while it is a window or more past the watermark (an image still retrying holds the
-            // watermark back): the settled ordinals above the watermark, which are persisted, then stay under the window.
-            bool Blocked() => inflight.Count >= job.MaxInFlight
-                || inflight.Count > 0 && stream.Records.TryPeek(out var head) && head.Ordinal >= S.Watermark + window;
-            while (!token.IsCancellationRequested)
+            await Task.WhenAll(Enumerable.Range(0, ShardCount).Select(async k =>
             {
-                while (Blocked()) await SettleNextAsync(inflight);
-                try
-                {
-                    if (!await stream.Records.WaitToReadAsync(token).AsTask()) break;
-                }
-                catch (OperationCanceledException) { break; }
-                while (!Blocked() && stream.Records.TryRead(out var next))
-                {
-                    if (next.Record.Error is { } error)
-                    {
-                        S.ReadErrors++;
-                        JobVerdict.RecordFailure(S, error.Message, error.ItemId);
-                        monitor.AddReadError(error.ItemId, error.Message);
-                        await outputs!.WriteReadErrorAsync(error);
-                        S.Settle(next.Ordinal);
-                        continue;
-                    }
-                    var image = next.Record.Image!;
-                    inflight.Add(new InFlightImage(dispatcher.DispatchAsync(Work(image, job)), next.Ordinal, image));
-                    inFlight = inflight.Count;
-                }
-            }
-            while (inflight.Count > 0) await SettleNextAsync(inflight);
-            if (!token.IsCancellationRequested) await stream.Completion;   // surfaces a reader failure
-            ThrowIfDeactivating();
-            verdict = token.IsCancellationRequested ? JobState.Cancelled : JobState.Completed;
-            if (verdict == JobState.Completed && JobVerdict.FailureReason(S) is { } reason) (verdict, failure) = (JobState.Failed, reason);
+                try { Seen(await Shard(k).CancelAsync().WaitAsync(ShardQueryTimeout)); }
+                catch (Exception ex) when (ex is not OperationCanceledException) { logger.LogWarning("Job {Job}: cancelling shard {Shard} failed ({Error}); the next poke retries", JobId, k, ex.Message); }
+            }));
         }
-        catch (Exception) when (deactivating)
+        return await ProgressAsync();
+    }
+
+    public async Task ShardEndedAsync(int shard)
+    {
+        logger.LogInformation("Job {Job}: shard {Shard} ended", JobId, shard);
+        await ReviewAsync(start: false);
+    }
+
+    public Task ShardCheckpointed(int shard, JobProgress progress)
+    {
+        lastSeen[shard] = progress;
+        if (DateTimeOffset.UtcNow - lastPublished < PublishInterval) return Task.CompletedTask;
+        return PublishAsync();
+    }
+
+    /// <summary>Asks every shard how it stands (starting it when <paramref name="start"/>, which resumes one that is gone,
+    /// and cancelling it when the job is cancelling); finishes the job once all have ended, and stops the others once one
+    /// has failed (the job fails with it: its results would be incomplete).</summary>
+    async Task ReviewAsync(bool start)
+    {
+        if (!Running || S.Settings is not { } job) return;
+        var reports = await Task.WhenAll(Enumerable.Range(0, ShardCount).Select(async k =>
         {
-            logger.LogInformation("Job {Job} stops with its activation; it resumes from its last checkpoint", JobId);
+            try
+            {
+                var report = start ? await Shard(k).StartAsync(job, k, ShardCount) : await Shard(k).GetReportAsync(withTotals: false);
+                if (S.State == JobState.Cancelling && !report.Ended) report = await Shard(k).CancelAsync();
+                return Seen(report);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning("Job {Job}: shard {Shard} did not answer ({Error}); the next poke retries", JobId, k, ex.Message);
+                return null;
+            }
+        }));
+        if (reports.All(r => r is { Ended: true }))
+        {
+            await FinishAsync();
             return;
         }
-        catch (Exception ex)
+        if (S.State == JobState.Running && reports.Any(r => r is { Ended: true, State.State: JobState.Failed }))
+            foreach (var r in reports.Where(r => r is { Ended: false }))
+            {
+                try { Seen(await Shard(r!.Shard).CancelAsync()); }
+                catch (Exception ex) when (ex is not OperationCanceledException) { logger.LogWarning("Job {Job}: stopping shard {Shard} failed ({Error})", JobId, r!.Shard, ex.Message); }
+            }
+    }
+
+    ShardReport Seen(ShardReport r)
+    {
+        lastSeen[r.Shard] = ProgressOf(r);
+        return r;
+    }
+
+    JobProgress ProgressOf(ShardReport r) => new(JobShardKeys.Of(JobId, r.Shard), r.State.State, r.State.ImagesDone, r.State.ImagesFailed,
+        r.State.MasksDone, r.State.MasksFailed, r.State.ReadErrors, r.State.ImagesTotal, r.State.MasksTotal, r.InFlight, r.State.Retries,
+        r.MasksPerSecond, null, r.State.Error, S.Settings?.OutputFolder ?? "");
+
+    Task FinishAsync() => finishing is { IsCompleted: false } ? finishing : finishing = FinishCoreAsync();
+
+    /// <summary>Every shard has ended: adds them up, judges the job, writes metrics.json, and only then shows the job as
+    /// ended (whoever sees the end state finds the outputs).</summary>
+    async Task FinishCoreAsync()
+    {
+        if (!Running || S.Settings is not { } job) return;
+        try
         {
-            logger.LogError(ex, "Job {Job} failed", JobId);
-            (verdict, failure) = (JobState.Failed, $"{ex.GetType().Name}: {ex.Message}");
+            var reports = await Task.WhenAll(Enumerable.Range(0, ShardCount).Select(k => Shard(k).GetReportAsync(withTotals: true)));
+            if (!reports.All(r => r.Ended)) return;
+            var sum = JobShardState.Sum(reports.Select(r => r.State).ToList());
+            var failed = reports.Select(r => r.State).Where(s => s.State == JobState.Failed).OrderBy(s => s.Shard).FirstOrDefault();
+            (JobState verdict, string? error) =
+                failed is not null ? (JobState.Failed, ShardCount == 1 ? failed.Error : $"shard {failed.Shard} of {ShardCount}: {failed.Error}")
+                : S.State == JobState.Cancelling || reports.Any(r => r.State.State == JobState.Cancelled) ? (JobState.Cancelled, null)
+                : JobVerdict.FailureReason(sum) is { } reason ? (JobState.Failed, reason)
+                : (JobState.Completed, (string?)null);
+            finalRate = lastSeen.Values.Sum(p => p.MasksPerSecond);
+            S.Final = sum;
+            WriteMetricsJson(job, sum, verdict, error);
+            (S.State, S.Error) = (verdict, error);
+            await state.WriteRecoveringAsync();
+            await PublishAsync();
+            await DropResumeReminderAsync();
+            logger.LogInformation("Job {Job} {State}: {Images} images, {Masks} masks, {Failed} failed masks ({Shards} shard(s))",
+                JobId, S.State, sum.ImagesDone, sum.MasksDone, sum.MasksFailed, ShardCount);
         }
-        runClock.Stop();   // masks/s then stays the run's average
-        // The last part and the metrics are committed while the job still shows as running; it shows as ended only
-        // once metrics.json is there, so whoever sees the end state finds the outputs.
-        await CheckpointAsync();
-        (S.State, S.Error) = (verdict, failure);
-        WriteMetricsJson(job);
-        await state.WriteRecoveringAsync();
-        await PublishAsync();
-        await DropResumeReminderAsync();
-        logger.LogInformation("Job {Job} {State}: {Images} images, {Masks} masks, {Failed} failed masks", JobId, S.State, S.ImagesDone, S.MasksDone, S.MasksFailed);
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Job {Job}: its shards have ended but it could not be finished now; the next poke retries", JobId);
+        }
+    }
+
+    /// <summary>The job's progress: from its final sum once ended; while running, the shards' figures added (each asked
+    /// now, or as last seen when it does not answer in time).</summary>
+    async Task<JobProgress> ProgressAsync()
+    {
+        if (!Running || S.Settings is null)
+        {
+            var f = S.Final ?? new JobShardState();
+            return new JobProgress(JobId, S.State, f.ImagesDone, f.ImagesFailed, f.MasksDone, f.MasksFailed, f.ReadErrors, f.ImagesTotal, f.MasksTotal,
+                0, f.Retries, finalRate, null, S.Error, S.Settings?.OutputFolder ?? "");
+        }
+        var reports = await Task.WhenAll(Enumerable.Range(0, ShardCount).Select(async k =>
+        {
+            try { return Seen(await Shard(k).GetReportAsync(withTotals: false).WaitAsync(ShardQueryTimeout)); }
+            catch (Exception ex) when (ex is not OperationCanceledException) { return null; }
+        }));
+        // Shards that have all ended while their notices were lost: finish now rather than at the next tick.
+        if (reports.All(r => r is { Ended: true })) _ = FinishAsync();
+        return Summed();
+    }
+
+    /// <summary>The shards' last seen figures added; totals only once every shard has counted its own.</summary>
+    JobProgress Summed()
+    {
+        var seen = Enumerable.Range(0, ShardCount).Select(k => lastSeen.GetValueOrDefault(k)).ToList();
+        var known = seen.OfType<JobProgress>().ToList();
+        long? Total(Func<JobProgress, long?> of) => known.Count == ShardCount && known.All(p => of(p) is not null) ? known.Sum(p => of(p)!.Value) : null;
+        long masksDone = known.Sum(p => p.MasksDone), masksFailed = known.Sum(p => p.MasksFailed);
+        long? masksTotal = Total(p => p.MasksTotal);
+        double rate = known.Sum(p => p.MasksPerSecond);
+        TimeSpan? eta = masksTotal is { } total && rate > 0 && S.State == JobState.Running
+            ? TimeSpan.FromSeconds(Math.Max(0, total - masksDone - masksFailed) / rate) : null;
+        // Running until the last shard's outputs and metrics.json are written (FinishCoreAsync), whatever the shards say.
+        return new JobProgress(JobId, S.State, known.Sum(p => p.ImagesDone), known.Sum(p => p.ImagesFailed), masksDone, masksFailed,
+            known.Sum(p => p.ReadErrors), Total(p => p.ImagesTotal), masksTotal, known.Sum(p => p.InFlight), known.Sum(p => p.Retries), rate, eta,
+            S.Error ?? known.Select(p => p.Error).FirstOrDefault(e => e is not null), S.Settings?.OutputFolder ?? "");
     }
 
     /// <summary>Refreshes the job's entry in the cluster's job list. Best effort: the list is a view, the job's own
     /// state is the record, so a failed refresh is logged and the next checkpoint tries again.</summary>
     async Task PublishAsync()
     {
-        var p = Progress();
+        lastPublished = DateTimeOffset.UtcNow;
+        var p = Running ? Summed() : await ProgressAsync();
         try
         {
             await GrainFactory.GetGrain<IJobRegistryGrain>(IJobRegistryGrain.Key).UpsertAsync(new JobListEntry(JobId, S.State, S.SubmittedAt,
@@ -284,106 +320,15 @@ public sealed class JobCoordinatorGrain(
         }
     }
 
-    void WriteMetricsJson(JobSettings job)
+    void WriteMetricsJson(JobSettings job, JobShardState sum, JobState verdict, string? error)
     {
         try
         {
-            Metrics.WriteJson(JobOutputs.MetricsPathOf(job), job, S.ClassNames, (int)S.ImagesDone, S.State, S.Error);
+            new JobMetrics(metricRegistry, sum.Metrics).WriteJson(JobOutputs.MetricsPathOf(job), job, sum.ClassNames, (int)sum.ImagesDone, verdict, error);
         }
         catch (IOException ex)
         {
             logger.LogError(ex, "metrics.json for job {Job} not written", JobId);
         }
-    }
-
-    async Task RecordTotalsAsync(Task<(long Images, long Masks)?> counted)
-    {
-        if (await counted is { } t) (S.ImagesTotal, S.MasksTotal) = t;
-    }
-
-    /// <summary>The image's work: its masks with class indices, the first OverlaySamples masks asking for overlays, and in
-    /// referring jobs its expressions (the masks are then their candidates).</summary>
-    ImageWork Work(DatasetImage image, JobSettings job)
-    {
-        var masks = image.Masks.Select(m =>
-        {
-            bool overlay = S.OverlaysAssigned < job.OverlaySamples;
-            if (overlay) S.OverlaysAssigned++;
-            return new MaskWork(m.MaskId, classes.IndexOf(m), m.ClassId, m.Source.ToData(), overlay);
-        }).ToArray();
-        var expressions = DatasetFormats.IsReferring(job.Format)
-            ? (image.Expressions ?? []).Select(e => new ExpressionWork(e.ExpressionId, e.Text, e.MaskId)).ToArray()
-            : null;
-        return new ImageWork(JobId, image.ImageId, image.ImagePath, masks, job, classes.Names, expressions);
-    }
-
-    readonly record struct InFlightImage(Task<ImageOutcome> Outcome, long Ordinal, DatasetImage Image);
-
-    /// <summary>Settles the earliest-dispatched image that has finished, waiting for one when none has. Earliest first
-    /// keeps the watermark moving, so the settled ordinals above it stay within the window: Task.WhenAny alone returns
-    /// whichever finished task comes first in the collection, which let an early image wait unsettled behind later ones
-    /// for a whole job (measured: the persisted set grew with the dataset, ~70 KB after 20,000 images).</summary>
-    async Task SettleNextAsync(List<InFlightImage> inflight)
-    {
-        int i = inflight.FindIndex(f => f.Outcome.IsCompleted);
-        if (i < 0)
-        {
-            await Task.WhenAny(inflight.Select(f => f.Outcome));
-            i = inflight.FindIndex(f => f.Outcome.IsCompleted);
-        }
-        ThrowIfDeactivating();
-        var (done, ordinal, image) = inflight[i];
-        inflight.RemoveAt(i);
-        inFlight = inflight.Count;
-        // Item errors arrive inside the outcome; an image that failed MaxAttempts for any other reason throws
-        // (ImageDispatchException) and fails the job, so no engine fault is ever counted as a result.
-        var outcome = await done;
-
-        foreach (var mask in outcome.Masks)
-        {
-            runMasks++;
-            if (mask.Error is null) S.MasksDone++;
-            else
-            {
-                S.MasksFailed++;
-                JobVerdict.RecordFailure(S, mask.Error, image.ImageId, image.ImagePath, mask.MaskId,
-                    image.Masks.FirstOrDefault(m => m.MaskId == mask.MaskId)?.Source.PngPath);
-            }
-        }
-        monitor.Add(outcome);
-        activity.Settled(outcome);
-        if (outcome.Error is null) S.ImagesDone++;
-        else S.ImagesFailed++;
-        Metrics.Add(image, outcome);
-        await outputs!.WriteAsync(image, outcome, classes);
-        S.Settle(ordinal);
-        // The loop outlives any single request: keep the activation from being collected as idle.
-        DelayDeactivation(TimeSpan.FromMinutes(10));
-        if (++sinceCheckpoint >= CheckpointImages || sinceCheckpointClock.Elapsed >= CheckpointInterval) await CheckpointAsync();
-    }
-
-    /// <summary>Commits the current Parquet part, folds the metric segments into the persisted totals and writes
-    /// state: everything settled so far is then durable together, and nothing after it is.</summary>
-    async Task CheckpointAsync()
-    {
-        ThrowIfDeactivating();
-        int before = S.PartsCommitted;
-        int committed = await outputs!.CommitAsync();
-        if (committed > before && recovery.Value.CrashAfterClosingPart == before) CrashForFaultInjection(before);
-        S.PartsCommitted = committed;
-        Metrics.Checkpoint();
-        sinceCheckpoint = 0;
-        sinceCheckpointClock.Restart();
-        await state.WriteRecoveringAsync();
-        await PublishAsync();
-    }
-
-    /// <summary>RecoveryOptions.CrashAfterClosingPart: dies like a SIGKILLed silo, between a closed part and its checkpoint.</summary>
-    void CrashForFaultInjection(int part)
-    {
-        // Straight to stderr: the console logger's queue would die with the process.
-        Console.Error.WriteLine($"FAULT INJECTION: job {JobId} closed part {part} and kills this silo before the checkpoint that commits it.");
-        Console.Error.Flush();
-        System.Diagnostics.Process.GetCurrentProcess().Kill();
     }
 }

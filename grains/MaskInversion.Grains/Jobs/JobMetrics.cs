@@ -43,6 +43,32 @@ sealed class JobMetrics
         }
     }
 
+    /// <summary>The persisted totals plus the open segment, as a copy (what a shard reports to its coordinator).</summary>
+    public Dictionary<string, Dictionary<string, MetricTotals>> Current()
+    {
+        var current = Sum([totals]);
+        for (int i = 0; i < metrics.Count; i++)
+            foreach (var (method, t) in segments[i].Totals()) Add(current, metrics[i].Name, method, t);
+        return current;
+    }
+
+    /// <summary>Totals of disjoint sets of outcomes (a job's shards) added into new totals: exact, in any order.</summary>
+    public static Dictionary<string, Dictionary<string, MetricTotals>> Sum(IEnumerable<Dictionary<string, Dictionary<string, MetricTotals>>> parts)
+    {
+        var sum = new Dictionary<string, Dictionary<string, MetricTotals>>(StringComparer.Ordinal);
+        foreach (var part in parts)
+            foreach (var (metric, byMethod) in part)
+                foreach (var (method, t) in byMethod) Add(sum, metric, method, t);
+        return sum;
+    }
+
+    static void Add(Dictionary<string, Dictionary<string, MetricTotals>> into, string metric, string method, MetricTotals t)
+    {
+        if (!into.TryGetValue(metric, out var byMethod)) into[metric] = byMethod = new(StringComparer.Ordinal);
+        if (!byMethod.TryGetValue(method, out var mine)) byMethod[method] = mine = new MetricTotals();
+        mine.Add(t);
+    }
+
     /// <summary>Every method's figures so far, including the open segment.</summary>
     public MethodSummary[] Summaries(IReadOnlyList<string> methods, int images)
     {

@@ -64,6 +64,22 @@ sealed class JobMonitor
         return new JobMonitorView(progress, failures.ToArray(), failuresSeen, perSilo, samples.ToArray());
     }
 
+    /// <summary>A sharded job's view from its shards': failures newest first (bounded), silos' figures added, and the
+    /// masks/s histories added per second of the clock (each shard samples once a second, at its own moments).</summary>
+    public static JobMonitorView Merge(JobProgress progress, IReadOnlyList<JobMonitorView> shards)
+    {
+        if (shards.Count == 1) return shards[0] with { Progress = progress };
+        var failures = shards.SelectMany(v => v.Failures).OrderByDescending(f => f.At).Take(MaxFailures).ToArray();
+        var silos = shards.SelectMany(v => v.Silos).GroupBy(s => s.Silo, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new SiloThroughput(g.Key, g.Sum(s => s.Images), g.Sum(s => s.Masks), g.Sum(s => s.MasksPerSecond))).ToArray();
+        var history = shards.SelectMany(v => v.History)
+            .GroupBy(h => h.At.ToUnixTimeSeconds())
+            .OrderBy(g => g.Key)
+            .Select(g => new RateSample(DateTimeOffset.FromUnixTimeSeconds(g.Key), g.Sum(h => h.MasksPerSecond), g.Sum(h => h.MasksSettled)))
+            .TakeLast(MaxSamples).ToArray();
+        return new JobMonitorView(progress, failures, shards.Sum(v => v.FailuresSeen), silos, history);
+    }
+
     void Fail(DateTimeOffset at, string imageId, string? maskId, string error)
     {
         failuresSeen++;

@@ -8,9 +8,10 @@ namespace MaskInversion.Grains;
 /// A job's folder (on a file system every silo reaches): Parquet parts of per-mask rows (masks/), per-expression rows of
 /// referring jobs (expressions/) and embeddings (embeddings/), metrics.json, and overlays/ (written by compute silos). Rows go into the current part; a
 /// checkpoint commits it, and the coordinator persists the committed count, so parts numbered at or above it are
-/// leftovers of a crash and are deleted on resume — nothing is written twice.
+/// leftovers of a crash and are deleted on resume — nothing is written twice. Each shard of a sharded job numbers its
+/// own parts (part-NNNNN-shardSSS.parquet) and deletes only its own.
 /// </summary>
-sealed class JobOutputs(JobSettings job, int committedParts) : IAsyncDisposable
+sealed class JobOutputs(JobSettings job, int committedParts, int shard = 0, int shards = 1) : IAsyncDisposable
 {
     readonly string folder = job.OutputFolder;
     PerMaskResultsParquet? rows;
@@ -72,7 +73,7 @@ sealed class JobOutputs(JobSettings job, int committedParts) : IAsyncDisposable
             ["methods"] = new System.Text.Json.Nodes.JsonArray(job.Methods.Select(m => (System.Text.Json.Nodes.JsonNode?)m).ToArray()),
             ["columns"] = "image_id, mask_id, method, embedding (list<float>, length = dimension)",
         };
-        var tmp = path + ".tmp";
+        var tmp = $"{path}.{Guid.NewGuid():N}.tmp";   // shards on other silos may write it at the same moment
         File.WriteAllText(tmp, info.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         File.Move(tmp, path, overwrite: true);
     }
@@ -122,7 +123,7 @@ sealed class JobOutputs(JobSettings job, int committedParts) : IAsyncDisposable
             var dir = Path.Combine(folder, kind);
             if (!Directory.Exists(dir)) continue;
             foreach (var file in Directory.EnumerateFiles(dir, "part-*.parquet"))
-                if (int.TryParse(Path.GetFileNameWithoutExtension(file)["part-".Length..], out int i) && i >= fromIndex) File.Delete(file);
+                if (PartIndex(Path.GetFileName(file)) is { } i && i >= fromIndex) File.Delete(file);
         }
     }
 
@@ -130,7 +131,20 @@ sealed class JobOutputs(JobSettings job, int committedParts) : IAsyncDisposable
     {
         var dir = Path.Combine(folder, kind);
         Directory.CreateDirectory(dir);
-        return Path.Combine(dir, $"part-{index:D5}.parquet");
+        return Path.Combine(dir, PartName(index, shard, shards));
+    }
+
+    /// <summary>part-NNNNN.parquet, or part-NNNNN-shardSSS.parquet in a sharded job.</summary>
+    public static string PartName(int index, int shard, int shards) =>
+        shards == 1 ? $"part-{index:D5}.parquet" : $"part-{index:D5}-shard{shard:D3}.parquet";
+
+    /// <summary>The index of one of this shard's parts; null for anything else (another shard's part, a stray file).</summary>
+    int? PartIndex(string fileName)
+    {
+        const string prefix = "part-";
+        if (!fileName.StartsWith(prefix, StringComparison.Ordinal) || fileName.Length < prefix.Length + 5) return null;
+        if (!int.TryParse(fileName.AsSpan(prefix.Length, 5), System.Globalization.NumberStyles.None, null, out int index)) return null;
+        return PartName(index, shard, shards) == fileName ? index : null;
     }
 
     public async ValueTask DisposeAsync()

@@ -8,12 +8,12 @@ namespace MaskInversion.Grains;
 /// common error when they all failed the same way (equal once the item's own names — image and mask ids, their paths —
 /// and numbers such as line numbers are blanked), else the first error and how many items failed. A dataset that
 /// yields no image at all fails too. One success anywhere keeps the job Completed; its failures stay counted and in
-/// the Parquet error column. The errors seen are kept in <see cref="JobCoordinatorState"/>, so the verdict survives resumes.
+/// the Parquet error column. The errors seen are kept in each <see cref="JobShardState"/> and added up over the shards, so the verdict survives resumes.
 /// </summary>
 public static partial class JobVerdict
 {
     /// <summary>Notes one failed item: its error and the names that identify it (blanked for the comparison).</summary>
-    public static void RecordFailure(JobCoordinatorState s, string error, params string?[] itemNames)
+    public static void RecordFailure(JobShardState s, string error, params string?[] itemNames)
     {
         var pattern = Pattern(error, itemNames);
         if (s.FirstItemError is null) (s.FirstItemError, s.FirstItemErrorPattern) = (error, pattern);
@@ -21,7 +21,7 @@ public static partial class JobVerdict
     }
 
     /// <summary>Why the job failed although it ran to its end, or null when it succeeded.</summary>
-    public static string? FailureReason(JobCoordinatorState s)
+    public static string? FailureReason(JobShardState s)
     {
         if (s.MasksDone > 0) return null;
         long failed = s.MasksFailed + s.ReadErrors;
