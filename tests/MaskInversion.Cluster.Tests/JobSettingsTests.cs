@@ -41,7 +41,7 @@ public sealed class JobSettingsTests
 
         // A new member must be placed: mapped above, or used by the coordinator / outputs (listed here).
         string[] coordinator = [nameof(JobSettings.DatasetName), nameof(JobSettings.MaxImages), nameof(JobSettings.OutputFolder),
-            nameof(JobSettings.SaveEmbeddings), nameof(JobSettings.OverlaySamples), nameof(JobSettings.MaxInFlight), nameof(JobSettings.MaxAttempts)];
+            nameof(JobSettings.SaveEmbeddings), nameof(JobSettings.OverlaySamples), nameof(JobSettings.MaxInFlight), nameof(JobSettings.MaxAttempts), nameof(JobSettings.Shards)];
         string[] converted = [nameof(JobSettings.Format), nameof(JobSettings.DatasetRoot), nameof(JobSettings.Split), nameof(JobSettings.ClassesFile),
             nameof(JobSettings.IncludeCrowd), nameof(JobSettings.ModelFamily), nameof(JobSettings.Model), nameof(JobSettings.Weights),
             nameof(JobSettings.PretrainedTag), nameof(JobSettings.Tokenizer), nameof(JobSettings.ImageSize), nameof(JobSettings.Resize), nameof(JobSettings.Templates),

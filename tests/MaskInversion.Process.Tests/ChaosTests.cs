@@ -18,7 +18,8 @@ public sealed class ChaosTests(ChaosJob job, ITestOutputHelper output)
     /// <summary>A re-dispatch after membership declared the lost silo dead (before: connection refused/timeouts).</summary>
     static readonly Regex DeclaredDead = new(@"Image \S+ attempt \d+ failed \(The target silo became unavailable");
 
-    static Regex Resumed(string jobId) => new($"Job {Regex.Escape(jobId)} resumes at ordinal");
+    /// <summary>A shard of the job picked up its work again (the coordinator's poke reactivated it).</summary>
+    static Regex Resumed(string jobId) => new($@"Job {Regex.Escape(jobId)} shard \d+/\d+ resumes at ordinal");
 
     [Fact]
     public void Clean_run_counts_every_mask_once_expires_its_mask_records_logs_no_placement_noise_and_listens_on_loopback_only()
@@ -78,6 +79,29 @@ public sealed class ChaosTests(ChaosJob job, ITestOutputHelper output)
             ["silo_restart_to_resume_s"] = Figures.Seconds(restartedAt, resumedAt),
         };
     });
+
+    /// <summary>The same SIGKILL with the job split over three coordinator shards: every shard resumes from its own
+    /// checkpoint, and the summed outputs equal the clean unsharded run's to the last bit.</summary>
+    [Fact]
+    public Task Sigkill_of_the_coordinator_silo_mid_sharded_job_resumes_every_shard_unattended() => RunAsync("kill-coordinator-sharded", async (cluster, jobId) =>
+    {
+        await cluster.WaitUntilUnderWayAsync(jobId, JobTimeout);
+        var control = cluster.Control;
+        var killedAt = DateTime.UtcNow;
+        control.Process.Kill();
+        Assert.True(await control.Process.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        control.Restart();
+        var restartedAt = await control.WaitStartedAsync();
+        var resumed = new List<DateTime>();
+        for (int shard = 0; shard < 3; shard++)
+            resumed.Add(await control.Process.WaitForLineAsync(new Regex($@"Job {Regex.Escape(jobId)} shard {shard}/3 resumes at ordinal"), JobTimeout));
+        return new()
+        {
+            ["shards"] = 3,
+            ["kill_to_last_shard_resume_s"] = Figures.Seconds(killedAt, resumed.Max()),
+            ["silo_restart_to_last_shard_resume_s"] = Figures.Seconds(restartedAt, resumed.Max()),
+        };
+    }, submit: ["--shards", "3"]);
 
     [Fact]
     public Task Stopping_and_restarting_every_silo_resumes_unattended() => RunAsync("restart-all", async (cluster, jobId) =>
@@ -161,14 +185,14 @@ public sealed class ChaosTests(ChaosJob job, ITestOutputHelper output)
     /// <summary>Starts a cluster (default: control + two compute silos), submits the job, runs the fault, waits for the
     /// job's metrics.json without calling the cluster, and compares everything with the clean run.</summary>
     async Task RunAsync(string jobId, Func<ProcessCluster, string, Task<Dictionary<string, object>>> fault,
-        Func<ProcessCluster, Task>? start = null, string[]? redisBind = null, bool expectRetries = false)
+        Func<ProcessCluster, Task>? start = null, string[]? redisBind = null, bool expectRetries = false, string[]? submit = null)
     {
         using var cluster = await ProcessCluster.StartRedisAsync(jobId, redisBind ?? []);
         try
         {
             await (start ?? (c => c.StartAsync(c.Spec("control", SiloRole.Control), c.Spec("compute-1", SiloRole.Compute), c.Spec("compute-2", SiloRole.Compute))))(cluster);
             var submittedAt = DateTime.UtcNow;
-            await cluster.SubmitAsync(job.Data, jobId);
+            await cluster.SubmitAsync(job.Data, jobId, submit ?? []);
             var figures = await fault(cluster, jobId);
             var doneAt = await cluster.WaitForMetricsAsync(jobId, JobTimeout);
 

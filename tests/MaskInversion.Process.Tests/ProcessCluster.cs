@@ -85,11 +85,12 @@ sealed class ProcessCluster : IDisposable
     /// watermark above zero and most of it ahead, and the fault lands now. Fails if the job is already over.</summary>
     public async Task WaitUntilUnderWayAsync(string job, TimeSpan timeout)
     {
-        var part = Path.Combine(JobFolder(job), "masks", "part-00001.parquet");
+        // part-00001.parquet, or a shard's part-00001-shardSSS.parquet in a sharded job.
+        var masks = Path.Combine(JobFolder(job), "masks");
         var clock = Stopwatch.StartNew();
-        while (!File.Exists(part))
+        while (!Directory.Exists(masks) || !Directory.EnumerateFiles(masks, "part-00001*.parquet").Any())
         {
-            if (clock.Elapsed > timeout) throw new TimeoutException($"{job}: no first checkpoint (masks/part-00001.parquet begun) after {timeout}");
+            if (clock.Elapsed > timeout) throw new TimeoutException($"{job}: no first checkpoint (masks/part-00001*.parquet begun) after {timeout}");
             await Task.Delay(20);
         }
         if (File.Exists(JobOutputs.MetricsPath(JobFolder(job)))) throw new InvalidOperationException($"{job} ended before the fault: make the job longer");
