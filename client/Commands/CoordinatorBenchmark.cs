@@ -26,8 +26,13 @@ public static class CoordinatorBenchmark
     public static async Task<int> RunAsync(Settings s, CancellationToken ct)
     {
         var (manifest, classesFile) = EnsureManifest(Path.GetFullPath(s.DataFolder), s.Images, s.MasksPerImage);
+        // Submit checks the engine settings although the canned outcomes never run them: name the bundled model.
+        var bundle = DemoCommand.Bundle();
         var job = s.Job with
         {
+            Model = Path.Combine(bundle, MaskInversion.Core.Training.MiniClip.ConfigFile),
+            Weights = Path.Combine(bundle, MaskInversion.Core.Training.MiniClip.WeightsFile), Tokenizer = bundle, Templates = "single",
+            ImageSize = MaskInversion.Core.Models.ClipConfig.FromFile(Path.Combine(bundle, MaskInversion.Core.Training.MiniClip.ConfigFile)).Vision.ImageSize,
             Format = "jsonl", DatasetRoot = manifest, ClassesFile = classesFile, DatasetName = "synthetic-coordinator", OverlaySamples = 0,
             OutputFolder = Path.GetFullPath(Path.Combine("out", "bench-coordinator", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))),
         };
