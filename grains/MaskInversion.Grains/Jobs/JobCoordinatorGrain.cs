@@ -125,8 +125,8 @@ public sealed class JobCoordinatorGrain(
 
     public async Task<JobResults> GetResultsAsync()
     {
-        var sum = S.Final ?? JobShardState.Sum((await Task.WhenAll(Enumerable.Range(0, ShardCount).Select(k => Shard(k).GetReportAsync(withTotals: true))))
-            .Select(r => r.State).ToList());
+        var sum = S.Final ?? (S.Settings is null ? new JobShardState() : JobShardState.Sum((await Task.WhenAll(Enumerable.Range(0, ShardCount).Select(k => Shard(k).GetReportAsync(withTotals: true))))
+            .Select(r => r.State).ToList()));
         var summaries = new JobMetrics(metricRegistry, sum.Metrics).Summaries(S.Settings?.Methods ?? [], (int)sum.ImagesDone);
         return new JobResults(await ProgressAsync(), summaries, sum.ClassNames);
     }
