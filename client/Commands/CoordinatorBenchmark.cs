@@ -51,22 +51,15 @@ public static class CoordinatorBenchmark
         var clock = Stopwatch.StartNew();
         await grain.SubmitAsync(job);
         var rows = new List<(double T, long Images, double Rate, long StateBytes, MemorySample Memory)>();
-        long lastImages = 0;
-        double lastT = 0;
-        JobProgress p;
-        while (true)
-        {
-            await Task.Delay(TimeSpan.FromSeconds(s.SampleSeconds), ct);
-            p = await grain.GetProgressAsync();
-            double t = clock.Elapsed.TotalSeconds;
-            long images = p.ImagesDone + p.ImagesFailed + p.ReadErrors;
-            var row = (t, images, (images - lastImages) / (t - lastT), storage?.LastJobStateBytes ?? 0, MemorySample.Now());
-            rows.Add(row);
-            (lastImages, lastT) = (images, t);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"bench\":\"coordinator\",\"t_s\":{row.t:F1},\"images\":{row.images},\"images_per_s\":{row.Item3:F0},\"state_bytes\":{row.Item4},{row.Item5.Json}}}"));
-            if (JobView.Finished(p)) break;
-        }
+        var p = await JobSampler.UntilEndedAsync(grain, clock, TimeSpan.FromSeconds(s.SampleSeconds), p => p.ImagesDone + p.ImagesFailed + p.ReadErrors,
+            (_, t, images, rate) =>
+            {
+                var row = (t, images, rate, storage?.LastJobStateBytes ?? 0, MemorySample.Now());
+                rows.Add(row);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{{\"bench\":\"coordinator\",\"t_s\":{row.t:F1},\"images\":{row.images},\"images_per_s\":{row.rate:F0},\"state_bytes\":{row.Item4},{row.Item5.Json}}}"));
+                return Task.CompletedTask;
+            }, ct);
         double seconds = clock.Elapsed.TotalSeconds;
         if (p.State != JobState.Completed) throw new InvalidOperationException("Benchmark job did not complete: " + JobView.Line(p));
         var end = MemorySample.AfterFullGc();

@@ -44,23 +44,15 @@ public static class LoadBenchmark
         var clock = Stopwatch.StartNew();
         await grain.SubmitAsync(job);
         var rows = new List<(double T, long Masks, double Rate, MemorySample Memory, int Activations)>();
-        long lastMasks = 0;
-        double lastT = 0;
-        JobProgress p;
-        while (true)
-        {
-            await Task.Delay(TimeSpan.FromSeconds(s.SampleSeconds), ct);
-            p = await grain.GetProgressAsync();
-            double t = clock.Elapsed.TotalSeconds;
-            long masks = p.MasksDone + p.MasksFailed;
-            int activations = (await management.GetSimpleGrainStatistics()).Sum(g => g.ActivationCount);
-            var row = (t, masks, (masks - lastMasks) / (t - lastT), MemorySample.Now(), activations);
-            rows.Add(row);
-            (lastMasks, lastT) = (masks, t);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"bench\":\"load\",\"t_s\":{row.t:F0},\"masks\":{row.masks},\"masks_per_s\":{row.Item3:F1},{row.Item4.Json},\"activations\":{row.activations}}}"));
-            if (JobView.Finished(p)) break;
-        }
+        var p = await JobSampler.UntilEndedAsync(grain, clock, TimeSpan.FromSeconds(s.SampleSeconds), p => p.MasksDone + p.MasksFailed,
+            async (_, t, masks, rate) =>
+            {
+                int activations = (await management.GetSimpleGrainStatistics()).Sum(g => g.ActivationCount);
+                var row = (t, masks, rate, MemorySample.Now(), activations);
+                rows.Add(row);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{{\"bench\":\"load\",\"t_s\":{row.t:F0},\"masks\":{row.masks},\"masks_per_s\":{row.rate:F1},{row.Item4.Json},\"activations\":{row.activations}}}"));
+            }, ct);
         double seconds = clock.Elapsed.TotalSeconds;
         if (p.State != JobState.Completed) throw new InvalidOperationException("Load job did not complete: " + JobView.Line(p));
         // Idle after the job until the last mask records have expired (EmbeddedCluster.MaskRecordLifetime, then a sweep):
